@@ -115,7 +115,10 @@ export class EtcdStore implements Store {
 
   async batch(writes: readonly GuardedWrite[]): Promise<BatchResult> {
     if (writes.length > MAX_TXN_OPS) {
-      throw new ValidationError('writes', `${writes.length} writes exceed ${MAX_TXN_OPS} per batch`);
+      throw new ValidationError(
+        'writes',
+        `${writes.length} writes exceed ${MAX_TXN_OPS} per batch`,
+      );
     }
     const results: Array<{ ok: boolean; current?: KeyValue }> = writes.map(() => ({ ok: true }));
     let pending = writes.map((write, index) => ({ write, index }));
@@ -169,7 +172,10 @@ export class EtcdStore implements Store {
 
   async put(key: string, value: Uint8Array | string): Promise<number> {
     const res = await this.call(() =>
-      this.client.kv.put({ key: Buffer.from(key), value: Buffer.from(toBytes(value)) }, this.opts()),
+      this.client.kv.put(
+        { key: Buffer.from(key), value: Buffer.from(toBytes(value)) },
+        this.opts(),
+      ),
     );
     return Number(res.header.revision);
   }
@@ -272,7 +278,11 @@ class EtcdWatch implements Watch {
     const events: WatchEvent[] = (res.events ?? []).map((ev) => {
       const prev = ev.prev_kv ? fromEtcd(ev.prev_kv) : undefined;
       if (ev.type === 'Delete') {
-        const base = { type: 'delete' as const, key: ev.kv.key.toString(), modRevision: Number(ev.kv.mod_revision) };
+        const base = {
+          type: 'delete' as const,
+          key: ev.kv.key.toString(),
+          modRevision: Number(ev.kv.mod_revision),
+        };
         return prev ? { ...base, prev } : base;
       }
       const kv = fromEtcd(ev.kv);

@@ -105,7 +105,10 @@ export class MemoryStore implements Store {
   async batch(writes: readonly GuardedWrite[]): Promise<BatchResult> {
     this.assertOpen();
     if (writes.length > MAX_TXN_OPS) {
-      throw new ValidationError('writes', `${writes.length} writes exceed ${MAX_TXN_OPS} per batch`);
+      throw new ValidationError(
+        'writes',
+        `${writes.length} writes exceed ${MAX_TXN_OPS} per batch`,
+      );
     }
     assertDistinctKeys(writes.map((w) => w.op.key));
     const results: Array<{ ok: boolean; current?: KeyValue }> = [];
@@ -262,7 +265,8 @@ function keyOf(event: WatchEvent): string {
 function assertDistinctKeys(keys: readonly string[]): void {
   const seen = new Set<string>();
   for (const key of keys) {
-    if (seen.has(key)) throw new ValidationError('writes', `${key} appears twice in one transaction`);
+    if (seen.has(key))
+      throw new ValidationError('writes', `${key} appears twice in one transaction`);
     seen.add(key);
   }
 }

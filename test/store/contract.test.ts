@@ -233,10 +233,12 @@ describe.each(adapters)('store contract: %s', (_name, create) => {
 
     // modRevision 0 guards "does not exist yet": create-only.
     const absent = { key: `${p}new`, guard: { modRevision: 0 } };
-    expect((await store.txn([absent], [{ type: 'put', key: `${p}new`, value: 'x' }])).succeeded)
-      .toBe(true);
-    expect((await store.txn([absent], [{ type: 'put', key: `${p}new`, value: 'y' }])).succeeded)
-      .toBe(false);
+    expect(
+      (await store.txn([absent], [{ type: 'put', key: `${p}new`, value: 'x' }])).succeeded,
+    ).toBe(true);
+    expect(
+      (await store.txn([absent], [{ type: 'put', key: `${p}new`, value: 'y' }])).succeeded,
+    ).toBe(false);
   });
 
   it('applies each guarded write of a batch on its own, reporting refusals', async () => {

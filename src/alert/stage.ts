@@ -1,0 +1,521 @@
+import { isoTime, type Clock, type Timer } from '../clock.js';
+import type { Notification } from '../exporter/types.js';
+import { notificationId } from '../exporter/types.js';
+import { F, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import {
+  alertName,
+  decodeAlert,
+  decodeObject,
+  formatKey,
+  type Alert,
+  type MatchedRequirement,
+  type ObjectRef,
+} from '../model/index.js';
+import type { Severity } from '../model/severity.js';
+import type { Store, WatchEvent } from '../store/index.js';
+import type { ObjectCache } from '../watcher/cache.js';
+import { AlertBook, type Entry } from './book.js';
+import { isActive, type Intent } from './lifecycle.js';
+import { PolicyStatusWriter } from './status.js';
+import { Deadlines } from './timers.js';
+import { AlertWriter, type Committed } from './writer.js';
+
+/** What the alert stage needs to know of a policy. */
+export interface PolicyInfo {
+  readonly id: string;
+  /** etcd key of the policy, where its status is written. */
+  readonly key: string;
+  readonly name: string;
+  readonly tenant: string;
+  readonly resource: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly persistenceMs: number;
+  readonly clearMs: number;
+  /** False when disabled: the policy opens nothing and its alerts clear. */
+  readonly enabled: boolean;
+  readonly destinations: readonly string[];
+  /** `status.totalHits` as found on the policy when first seen. */
+  readonly storedHits: number;
+}
+
+/** The outcome of evaluating some objects of one policy's scope. */
+export interface Verdicts {
+  readonly policyId: string;
+  /** Every object key evaluated. */
+  readonly evaluated: readonly string[];
+  /** The ones that match, with what matched. */
+  readonly matches: ReadonlyMap<string, { ref: ObjectRef; matched: MatchedRequirement[] }>;
+}
+
+export interface AlertStageOptions {
+  readonly store: Store;
+  readonly prefix: string;
+  readonly objects: ObjectCache;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly gcRetentionMs: number;
+  readonly gcIntervalMs: number;
+  /** How often policy status counters are brought up to date. */
+  readonly statusIntervalMs?: number;
+  readonly schedule: (work: () => void) => void;
+  readonly notify: (notification: Notification) => void;
+  readonly onFailure: (error: unknown) => void;
+}
+
+interface Waiting {
+  readonly kind: 'open' | 'clear';
+  readonly name: string;
+  readonly policyId: string;
+  readonly objectKey: string;
+  readonly ref: ObjectRef;
+  matched: MatchedRequirement[];
+}
+
+/**
+ * The alert lifecycle: opens alerts after persistenceDuration, resolves them after
+ * clearDuration, reopens, deletes them with their object or policy, collects old resolved
+ * ones, and follows users' acknowledgements. It keeps the alert book, the delays and the
+ * per-policy counters; writes go through `AlertWriter`.
+ */
+export class AlertStage {
+  readonly book = new AlertBook();
+  private readonly policies = new Map<string, PolicyInfo>();
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly deadlines: Deadlines;
+  private readonly writer: AlertWriter;
+  private readonly status: PolicyStatusWriter;
+  /** Invalid alert keys with the revision last logged, so each version is logged once. */
+  private readonly invalidLogged = new Map<string, number>();
+  private gcTimer: Timer | undefined;
+  private reconciled = false;
+
+  constructor(private readonly o: AlertStageOptions) {
+    this.deadlines = new Deadlines(o.clock, (pairs) => o.schedule(() => this.onDue(pairs)));
+    this.writer = new AlertWriter({
+      store: o.store,
+      prefix: o.prefix,
+      book: this.book,
+      log: o.log,
+      metrics: o.metrics,
+      schedule: o.schedule,
+      onCommitted: (changes) => this.onCommitted(changes),
+      onFailure: o.onFailure,
+    });
+    this.status = new PolicyStatusWriter({
+      store: o.store,
+      prefix: o.prefix,
+      clock: o.clock,
+      log: o.log,
+      intervalMs: o.statusIntervalMs ?? 1_000,
+      schedule: o.schedule,
+      counts: (policyId) => this.counts(policyId),
+    });
+  }
+
+  /** True while writes are queued or in flight (used to drain on shutdown). */
+  get busy(): boolean {
+    return this.writer.busy || this.status.busy;
+  }
+
+  /** Loads the alerts found by the initial list. */
+  load(items: ReadonlyArray<{ key: string; value: Uint8Array; modRevision: number }>): void {
+    for (const kv of items) this.observePut(kv.key, kv.value, kv.modRevision, false);
+  }
+
+  upsertPolicy(info: PolicyInfo): void {
+    const previous = this.policies.get(info.id);
+    this.policies.set(info.id, info);
+    this.status.track(info.id, info.key, info.storedHits);
+
+    const names = this.book.namesOfPolicy(info.id);
+    if (previous && (previous.severity !== info.severity || previous.message !== info.message)) {
+      for (const name of names) {
+        this.addIntent(this.book.get(name)!, {
+          type: 'refresh',
+          severity: info.severity,
+          message: info.message,
+        });
+      }
+    }
+    // Alerts the policy can no longer be the cause of clear as if their object stopped
+    // matching: the policy was disabled or now applies to another kind.
+    for (const name of names) {
+      const entry = this.book.get(name)!;
+      if (!info.enabled || entry.objectRef.kind !== info.resource) this.noMatch(entry.name, entry);
+    }
+    if (!info.enabled) this.dropWaitingOpens(info.id);
+  }
+
+  /** The policy was deleted (or got a new id, or became invalid): its alerts go. */
+  removePolicy(id: string): void {
+    this.policies.delete(id);
+    this.dropWaitingOpens(id);
+    for (const name of this.book.namesOfPolicy(id)) {
+      const entry = this.book.get(name)!;
+      this.cancelWaiting(pairOf(entry));
+      this.addIntent(entry, { type: 'delete' });
+    }
+    this.status.untrack(id);
+  }
+
+  /** Records a policy that failed validation, so its status shows why. */
+  invalidPolicy(key: string, error: string): void {
+    this.status.setError(key, error);
+  }
+
+  validPolicyKey(key: string): void {
+    this.status.setError(key, '');
+  }
+
+  forgetPolicyKey(key: string): void {
+    this.status.forgetKey(key);
+  }
+
+  applyVerdicts(verdicts: Verdicts): void {
+    const policy = this.policies.get(verdicts.policyId);
+    if (!policy) return;
+    for (const objectKey of verdicts.evaluated) {
+      const match = verdicts.matches.get(objectKey);
+      if (match && policy.enabled) {
+        this.matched(policy, objectKey, match.ref, match.matched);
+        continue;
+      }
+      const name = this.book.nameFor(policy.id, objectKey);
+      if (name) this.noMatch(name, this.book.get(name)!);
+      else this.cancelWaiting(pairKey(policy.id, objectKey));
+    }
+  }
+
+  /** Managed objects that were deleted: their alerts go with them. */
+  objectsGone(keys: readonly string[]): void {
+    const gone = new Set(keys);
+    for (const key of keys) {
+      for (const name of this.book.namesOfObject(key)) {
+        this.addIntent(this.book.get(name)!, { type: 'delete' });
+      }
+    }
+    for (const [pair, w] of this.waiting) {
+      if (gone.has(w.objectKey)) this.cancelWaiting(pair);
+    }
+  }
+
+  /**
+   * After the start-up evaluation: alerts whose policy or object no longer exists were left
+   * behind while alertmgr was down, and are deleted now.
+   */
+  reconcile(): void {
+    for (const entry of [...this.book.values()]) {
+      if (!entry.committed) continue;
+      const orphan = !this.policies.has(entry.policyId) || !this.o.objects.has(entry.objectKey);
+      if (orphan) this.addIntent(entry, { type: 'delete' });
+    }
+    this.status.seedHits((policyId) => this.sumHits(policyId));
+    this.reconciled = true;
+    this.startGc();
+    this.status.start();
+  }
+
+  /** Alert changes seen on the watch: users' acknowledgements and resolutions, and echoes. */
+  alertEvents(events: readonly WatchEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'put') {
+        this.observePut(event.kv.key, event.kv.value, event.kv.modRevision, true);
+      } else {
+        this.observeDelete(event.key, event.modRevision);
+      }
+    }
+  }
+
+  close(): void {
+    this.deadlines.close();
+    this.writer.close();
+    this.status.close();
+    if (this.gcTimer) this.o.clock.clearTimer(this.gcTimer);
+  }
+
+  /** Runs garbage collection now (also run every gcInterval). */
+  collectGarbage(): void {
+    const before = this.o.clock.now() - this.o.gcRetentionMs;
+    for (const entry of this.book.values()) {
+      if (entry.view?.spec.state === 'resolved') {
+        this.addIntent(entry, { type: 'collect', resolvedBefore: before });
+      }
+    }
+  }
+
+  private matched(
+    policy: PolicyInfo,
+    objectKey: string,
+    ref: ObjectRef,
+    matched: MatchedRequirement[],
+  ): void {
+    const pair = pairKey(policy.id, objectKey);
+    const name = this.book.nameFor(policy.id, objectKey) ?? alertName(policy.id, ref);
+    const entry = this.book.get(name);
+    const waiting = this.waiting.get(pair);
+    if (isActive(entry?.view)) {
+      // Matching again inside clearDuration keeps the alert open, with no write.
+      if (waiting?.kind === 'clear') this.cancelWaiting(pair);
+      return;
+    }
+    if (policy.persistenceMs === 0) {
+      this.open(policy, name, objectKey, ref, matched);
+      return;
+    }
+    if (waiting?.kind === 'open') {
+      waiting.matched = matched;
+      return;
+    }
+    this.waiting.set(pair, { kind: 'open', name, policyId: policy.id, objectKey, ref, matched });
+    this.deadlines.set(pair, this.o.clock.now() + policy.persistenceMs);
+  }
+
+  private noMatch(name: string, entry: Entry): void {
+    const pair = pairOf(entry);
+    const waiting = this.waiting.get(pair);
+    if (waiting?.kind === 'open') this.cancelWaiting(pair);
+    if (!isActive(entry.view) || waiting?.kind === 'clear') return;
+    const policy = this.policies.get(entry.policyId);
+    const clearMs = policy?.clearMs ?? 0;
+    if (clearMs === 0) {
+      this.addIntent(entry, { type: 'resolve', at: this.o.clock.now() });
+      return;
+    }
+    this.waiting.set(pair, {
+      kind: 'clear',
+      name,
+      policyId: entry.policyId,
+      objectKey: entry.objectKey,
+      ref: entry.objectRef,
+      matched: [],
+    });
+    this.deadlines.set(pair, this.o.clock.now() + clearMs);
+  }
+
+  private onDue(pairs: string[]): void {
+    for (const pair of pairs) {
+      const waiting = this.waiting.get(pair);
+      if (!waiting) continue;
+      this.waiting.delete(pair);
+      const name = waiting.name;
+      const policy = this.policies.get(waiting.policyId);
+      const entry = this.book.get(name);
+      if (waiting.kind === 'open') {
+        if (policy?.enabled && !isActive(entry?.view) && this.o.objects.has(waiting.objectKey)) {
+          this.open(policy, name, waiting.objectKey, waiting.ref, waiting.matched);
+        }
+      } else if (entry && isActive(entry.view)) {
+        this.addIntent(entry, { type: 'resolve', at: this.o.clock.now() });
+      }
+    }
+  }
+
+  private open(
+    policy: PolicyInfo,
+    name: string,
+    objectKey: string,
+    ref: ObjectRef,
+    matched: MatchedRequirement[],
+  ): void {
+    const entry = this.book.getOrCreate({
+      name,
+      tenant: policy.tenant,
+      policyId: policy.id,
+      objectKey,
+      objectRef: ref,
+    });
+    this.addIntent(entry, {
+      type: 'open',
+      name,
+      tenant: policy.tenant,
+      policyId: policy.id,
+      severity: policy.severity,
+      message: policy.message,
+      object: ref,
+      matched,
+      at: this.o.clock.now(),
+    });
+  }
+
+  private addIntent(entry: Entry, intent: Intent): void {
+    entry.intents.push(intent);
+    this.book.refresh(entry);
+    this.writer.enqueue(entry);
+  }
+
+  private cancelWaiting(pair: string): void {
+    this.waiting.delete(pair);
+    this.deadlines.delete(pair);
+  }
+
+  private dropWaitingOpens(policyId: string): void {
+    for (const [pair, w] of this.waiting) {
+      if (w.policyId === policyId && w.kind === 'open') this.cancelWaiting(pair);
+    }
+  }
+
+  private onCommitted(changes: Committed[]): void {
+    for (const { entry, steps } of changes) {
+      for (const step of steps) {
+        if (step.event === 'open' || step.event === 'reopen') this.status.hit(entry.policyId);
+        this.announce(entry, step.event, step.alert);
+      }
+      this.status.touch(entry.policyId);
+    }
+  }
+
+  private announce(entry: Entry, event: Notification['event'], alert: Alert): void {
+    const policy = this.policies.get(entry.policyId);
+    const state = event === 'deleted' ? 'deleted' : alert.spec.state;
+    this.o.metrics.alertTransitions.inc({ event });
+    this.o.log.info(
+      {
+        [F.alert]: entry.name,
+        [F.policy]: entry.policyId,
+        [F.object]: `${entry.objectRef.kind}/${entry.objectRef.tenant}/${entry.objectRef.name}`,
+        event,
+        severity: alert.status.severity,
+      },
+      `alert ${event}`,
+    );
+    this.o.notify({
+      id: notificationId(entry.name, alert.status.totalHits, state),
+      event,
+      state,
+      alert,
+      policy: { id: entry.policyId, name: policy?.name ?? '', tenant: entry.tenant },
+      destinations: policy?.destinations ?? [],
+      time: isoTime(this.o.clock.now()),
+    });
+  }
+
+  private observePut(key: string, value: Uint8Array, modRevision: number, live: boolean): void {
+    let alert: Alert;
+    try {
+      const decoded = decodeObject(this.o.prefix, key, value);
+      alert = decodeAlert(decoded.ref, decoded.object);
+    } catch (err) {
+      this.rejectAlert(key, modRevision, err);
+      return;
+    }
+    const objectRef = alert.status.objectRef;
+    const entry = this.book.getOrCreate({
+      name: String(alert.meta.name),
+      tenant: String(alert.meta.tenant),
+      policyId: alert.status.reason.policyId,
+      objectKey: formatKey(this.o.prefix, objectRef),
+      objectRef,
+    });
+    if (entry.sending > 0) {
+      // Our own write may be echoing back before its result arrived; decide once it has.
+      entry.deferred.push(() => this.observePut(key, value, modRevision, live));
+      return;
+    }
+    if (entry.committedRev >= modRevision) return;
+
+    const before = entry.committed?.spec.state;
+    entry.committed = alert;
+    entry.committedRev = modRevision;
+    this.book.refresh(entry);
+    if (!live || before === alert.spec.state) return;
+
+    // A state change alertmgr did not make: a user acknowledged or resolved the alert.
+    if (alert.spec.state === 'resolved') this.cancelWaiting(pairOf(entry));
+    if (alert.spec.state === 'acknowledged' || alert.spec.state === 'resolved') {
+      this.announce(entry, alert.spec.state, alert);
+      this.status.touch(entry.policyId);
+    }
+  }
+
+  private observeDelete(key: string, modRevision: number): void {
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    const entry = this.book.get(name);
+    if (!entry) return;
+    if (entry.sending > 0) {
+      entry.deferred.push(() => this.observeDelete(key, modRevision));
+      return;
+    }
+    if (entry.committedRev === 0 || entry.committedRev >= modRevision) return;
+    const last = entry.committed;
+    entry.committed = undefined;
+    entry.committedRev = 0;
+    this.book.refresh(entry);
+    this.cancelWaiting(pairOf(entry));
+    if (last) this.announce(entry, 'deleted', last);
+    this.status.touch(entry.policyId);
+    this.book.dropIfIdle(entry);
+  }
+
+  private rejectAlert(key: string, modRevision: number, err: unknown): void {
+    if (this.invalidLogged.get(key) === modRevision) return;
+    this.invalidLogged.set(key, modRevision);
+    this.o.metrics.rejectedObjects.inc({ reason: 'alert' });
+    this.o.log.warn({ [F.key]: key, [F.err]: String(err) }, 'skipping invalid alert');
+  }
+
+  private counts(policyId: string): { open: number; acknowledged: number } {
+    let open = 0;
+    let acknowledged = 0;
+    for (const name of this.book.namesOfPolicy(policyId)) {
+      const state = this.book.get(name)?.committed?.spec.state;
+      if (state === 'open') open++;
+      else if (state === 'acknowledged') acknowledged++;
+    }
+    return { open, acknowledged };
+  }
+
+  private sumHits(policyId: string): number {
+    let hits = 0;
+    for (const name of this.book.namesOfPolicy(policyId)) {
+      hits += this.book.get(name)?.committed?.status.totalHits ?? 0;
+    }
+    return hits;
+  }
+
+  private startGc(): void {
+    const tick = () => {
+      this.gcTimer = this.o.clock.setTimer(this.o.gcIntervalMs, () =>
+        this.o.schedule(() => {
+          this.collectGarbage();
+          this.updateGauges();
+          tick();
+        }),
+      );
+    };
+    tick();
+  }
+
+  updateGauges(): void {
+    const counts = new Map<string, number>();
+    for (const entry of this.book.values()) {
+      const alert = entry.committed;
+      if (!alert) continue;
+      const id = `${alert.spec.state}\u0000${alert.status.severity}`;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    for (const state of ['open', 'acknowledged', 'resolved']) {
+      for (const severity of ['info', 'warn', 'critical']) {
+        this.o.metrics.alerts.set(
+          { state, severity },
+          counts.get(`${state}\u0000${severity}`) ?? 0,
+        );
+      }
+    }
+  }
+
+  get isReconciled(): boolean {
+    return this.reconciled;
+  }
+}
+
+/** Identity of a (policy, managed object) pair, for the delays that wait on it. */
+function pairKey(policyId: string, objectKey: string): string {
+  return `${policyId}\u0000${objectKey}`;
+}
+
+function pairOf(entry: Entry): string {
+  return pairKey(entry.policyId, entry.objectKey);
+}

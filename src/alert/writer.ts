@@ -1,0 +1,202 @@
+import type { Logger } from '../log.js';
+import { F } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { ALERT_KIND, decodeAlert, decodeObject, formatKey, type Alert } from '../model/index.js';
+import { MAX_TXN_OPS, type GuardedWrite, type KeyValue, type Store } from '../store/index.js';
+import type { AlertEvent } from '../exporter/types.js';
+import type { AlertBook, Entry } from './book.js';
+import { applyIntents } from './lifecycle.js';
+
+/** A committed state change, ready to be announced to destinations. */
+export interface Committed {
+  readonly entry: Entry;
+  readonly steps: ReadonlyArray<{ event: AlertEvent; alert: Alert }>;
+}
+
+export interface WriterOptions {
+  readonly store: Store;
+  readonly prefix: string;
+  readonly book: AlertBook;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /**
+   * Runs a continuation in the alert stage's own turn (its actor mailbox), so the book is
+   * only ever changed by one stage at a time; returns false when the stage is gone.
+   */
+  readonly schedule: (work: () => void) => void;
+  readonly onCommitted: (changes: Committed[]) => void;
+  /** A write failed for a reason other than a refused guard (etcd unreachable, say). */
+  readonly onFailure: (error: unknown) => void;
+  readonly maxConflicts?: number;
+}
+
+interface Planned {
+  readonly entry: Entry;
+  readonly sending: number;
+  readonly alert: Alert | undefined;
+  readonly steps: ReadonlyArray<{ event: AlertEvent; alert: Alert }>;
+}
+
+/**
+ * Writes alerts to etcd in batched transactions. Writes for one alert stay in order: an alert
+ * is in at most one batch at a time and one batch is in flight at a time. Each write is
+ * guarded by the alert's mod_revision as last seen, so a concurrent change by a user is
+ * never overwritten: the write is refused, the alert is re-read from the refusal, and its
+ * pending intents are applied again on top of the user's version.
+ */
+export class AlertWriter {
+  private readonly dirty = new Set<string>();
+  private inFlight = false;
+  private closed = false;
+  private readonly maxConflicts: number;
+
+  constructor(private readonly options: WriterOptions) {
+    this.maxConflicts = options.maxConflicts ?? 10;
+  }
+
+  get pending(): number {
+    return this.dirty.size;
+  }
+
+  get busy(): boolean {
+    return this.inFlight || this.dirty.size > 0;
+  }
+
+  /** Marks an entry as having intents to write, and starts a batch if none is in flight. */
+  enqueue(entry: Entry): void {
+    this.dirty.add(entry.name);
+    this.kick();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.dirty.clear();
+  }
+
+  kick(): void {
+    if (this.inFlight || this.closed || this.dirty.size === 0) return;
+    const planned = this.plan();
+    if (planned.length === 0) return;
+
+    this.inFlight = true;
+    const writes = planned.map((p) => this.toWrite(p));
+    this.options.metrics.batchSize.observe(writes.length);
+    this.options.store.batch(writes).then(
+      (result) =>
+        this.options.schedule(() => {
+          this.inFlight = false;
+          this.applyResult(planned, result.revision, result.results);
+          this.kick();
+        }),
+      (error: unknown) =>
+        this.options.schedule(() => {
+          this.inFlight = false;
+          this.options.metrics.alertWrites.inc({ result: 'error' }, planned.length);
+          for (const p of planned) {
+            p.entry.sending = 0;
+            this.dirty.add(p.entry.name);
+          }
+          this.options.onFailure(error);
+        }),
+    );
+  }
+
+  /** Picks up to one transaction's worth of entries and computes what to write for each. */
+  private plan(): Planned[] {
+    const planned: Planned[] = [];
+    const { book } = this.options;
+    for (const name of this.dirty) {
+      if (planned.length >= MAX_TXN_OPS) break;
+      this.dirty.delete(name);
+      const entry = book.get(name);
+      if (!entry || entry.intents.length === 0) continue;
+
+      const { alert, steps } = applyIntents(entry.committed, entry.intents);
+      // Intents that change nothing (open on an open alert, say) cost no write.
+      if (alert === entry.committed || (!alert && entry.committedRev === 0)) {
+        entry.intents = [];
+        book.refresh(entry);
+        book.dropIfIdle(entry);
+        continue;
+      }
+      entry.sending = entry.intents.length;
+      planned.push({ entry, sending: entry.sending, alert, steps });
+    }
+    return planned;
+  }
+
+  private toWrite(p: Planned): GuardedWrite {
+    const key = formatKey(this.options.prefix, {
+      kind: ALERT_KIND,
+      tenant: p.entry.tenant,
+      name: p.entry.name,
+    });
+    const guard = { modRevision: p.entry.committedRev };
+    if (!p.alert) return { op: { type: 'delete', key }, guard };
+    return { op: { type: 'put', key, value: JSON.stringify(p.alert) }, guard };
+  }
+
+  private applyResult(
+    planned: Planned[],
+    revision: number,
+    results: ReadonlyArray<{ ok: boolean; current?: KeyValue }>,
+  ): void {
+    const { book, log, metrics } = this.options;
+    const committed: Committed[] = [];
+    planned.forEach((p, i) => {
+      const entry = p.entry;
+      const result = results[i];
+      entry.sending = 0;
+      if (result?.ok) {
+        metrics.alertWrites.inc({ result: 'ok' });
+        entry.committed = p.alert;
+        entry.committedRev = p.alert ? revision : 0;
+        entry.intents = entry.intents.slice(p.sending);
+        entry.conflicts = 0;
+        committed.push({ entry, steps: p.steps });
+      } else {
+        metrics.alertWrites.inc({ result: 'conflict' });
+        this.rebase(entry, result?.current);
+      }
+      book.refresh(entry);
+      if (entry.intents.length > 0) this.dirty.add(entry.name);
+      const deferred = entry.deferred.splice(0);
+      for (const replay of deferred) replay();
+      book.dropIfIdle(entry);
+    });
+    if (committed.length > 0) this.options.onCommitted(committed);
+    if (planned.some((p) => p.entry.conflicts > 0)) {
+      log.debug(
+        { count: planned.filter((p) => p.entry.conflicts > 0).length },
+        'alert write conflicts',
+      );
+    }
+  }
+
+  /** Takes the alert's current state from a refused write, to apply the intents again. */
+  private rebase(entry: Entry, current: KeyValue | undefined): void {
+    entry.conflicts++;
+    if (entry.conflicts > this.maxConflicts) {
+      this.options.log.warn(
+        { [F.alert]: entry.name, attempt: entry.conflicts },
+        'alert keeps changing under its writes; dropping the pending change',
+      );
+      entry.intents = [];
+    }
+    if (!current) {
+      entry.committed = undefined;
+      entry.committedRev = 0;
+      return;
+    }
+    try {
+      const decoded = decodeObject(this.options.prefix, current.key, current.value);
+      entry.committed = decodeAlert(decoded.ref, decoded.object);
+      entry.committedRev = current.modRevision;
+    } catch (err) {
+      // An alert someone overwrote with garbage is replaced: it is alertmgr's to write.
+      this.options.log.warn({ [F.alert]: entry.name, [F.err]: err }, 'invalid alert in etcd');
+      entry.committed = undefined;
+      entry.committedRev = current.modRevision;
+    }
+  }
+}

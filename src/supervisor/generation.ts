@@ -1,0 +1,172 @@
+import { stop, type Ref } from 'nact';
+
+import { AlertStage } from '../alert/stage.js';
+import type { Clock } from '../clock.js';
+import type { DaemonConfig } from '../daemon/config.js';
+import { ExporterStage } from '../exporter/stage.js';
+import type { Notification, SinkFactory } from '../exporter/types.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { PolicyStage } from '../policy/stage.js';
+import type { Store } from '../store/index.js';
+import { ObjectCache } from '../watcher/cache.js';
+import { WatcherStage } from '../watcher/stage.js';
+import { DestinationActors, PolicyActors } from './children.js';
+import { spawnHost, type Host } from './host.js';
+
+export interface GenerationOptions {
+  readonly number: number;
+  readonly system: Ref<unknown>;
+  readonly config: DaemonConfig;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly sinks: Readonly<Record<string, SinkFactory>>;
+  readonly onNotification?: (notification: Notification) => void;
+  readonly setReady: (ready: boolean) => void;
+  /** Any stage failed: the supervisor restarts them all. */
+  readonly onFailure: (stage: string, error: unknown) => void;
+}
+
+/**
+ * One incarnation of the pipeline: the four stage actors, their children and the object
+ * cache. A restart throws the whole generation away and builds the next one; anything still
+ * in flight from this one (an etcd call, a timer) finds its host stopped and is dropped, so
+ * a late completion can never touch the newer generation's state.
+ */
+export class Generation {
+  readonly watcher: WatcherStage;
+  readonly policy: PolicyStage;
+  readonly alert: AlertStage;
+  readonly exporter: ExporterStage;
+  private readonly hosts: Host[];
+  private readonly policyActors: PolicyActors;
+  private readonly destinationActors: DestinationActors;
+  private flushQueued = false;
+  private stopped = false;
+
+  constructor(o: GenerationOptions) {
+    const log = o.log.child({ generation: o.number });
+    const cache = new ObjectCache();
+    const host = (stage: string) =>
+      spawnHost(o.system, `${stage}-${o.number}`, (error) => o.onFailure(stage, error));
+    const watcherHost = host('watcher');
+    const policyHost = host('policy');
+    const alertHost = host('alert');
+    const exporterHost = host('exporter');
+    this.hosts = [watcherHost, policyHost, alertHost, exporterHost];
+
+    this.policyActors = new PolicyActors(policyHost.ref, cache, log, o.metrics);
+    this.destinationActors = new DestinationActors(
+      exporterHost.ref,
+      o.sinks,
+      o.clock,
+      log,
+      o.metrics,
+    );
+
+    this.exporter = new ExporterStage({
+      prefix: o.config.prefix,
+      log,
+      metrics: o.metrics,
+      children: this.destinationActors,
+      ...(o.onNotification ? { onNotification: o.onNotification } : {}),
+    });
+
+    this.alert = new AlertStage({
+      store: o.store,
+      prefix: o.config.prefix,
+      objects: cache,
+      clock: o.clock,
+      log,
+      metrics: o.metrics,
+      gcRetentionMs: o.config.gcRetentionMs,
+      gcIntervalMs: o.config.gcIntervalMs,
+      schedule: (work) => alertHost.send(work),
+      notify: (n) => exporterHost.send(() => this.exporter.notify(n)),
+      onFailure: (error) => o.onFailure('alert', error),
+    });
+
+    const toAlert = (work: () => void) => alertHost.send(work);
+    this.policy = new PolicyStage({
+      prefix: o.config.prefix,
+      clearDurationMs: o.config.clearDurationMs,
+      cache,
+      log,
+      metrics: o.metrics,
+      children: this.policyActors,
+      out: {
+        upsert: (info) => toAlert(() => this.alert.upsertPolicy(info)),
+        remove: (id) => toAlert(() => this.alert.removePolicy(id)),
+        invalid: (key, error) => toAlert(() => this.alert.invalidPolicy(key, error)),
+        valid: (key) => toAlert(() => this.alert.validPolicyKey(key)),
+        forget: (key) => toAlert(() => this.alert.forgetPolicyKey(key)),
+        verdicts: (v) => toAlert(() => this.alert.applyVerdicts(v)),
+        objectsGone: (keys) => toAlert(() => this.alert.objectsGone(keys)),
+        reconcile: () => toAlert(() => this.alert.reconcile()),
+      },
+    });
+
+    this.watcher = new WatcherStage({
+      store: o.store,
+      prefix: o.config.prefix,
+      cache,
+      clock: o.clock,
+      log,
+      metrics: o.metrics,
+      schedule: (work) => watcherHost.send(work),
+      setReady: (ready) => o.setReady(ready && !this.stopped),
+      out: {
+        sync: ({ alerts, destinations, policies }) => {
+          exporterHost.send(() => this.exporter.sync(destinations));
+          alertHost.send(() => this.alert.load(alerts));
+          policyHost.send(() => this.policy.sync(policies));
+        },
+        objects: (keys) => {
+          // Level-based: mark the keys and flush once the mailbox has caught up, so many
+          // updates to one object that arrive together cost one evaluation.
+          policyHost.send(() => this.policy.markDirty(keys));
+          if (!this.flushQueued) {
+            this.flushQueued = true;
+            policyHost.send(() => {
+              this.flushQueued = false;
+              return this.policy.flush();
+            });
+          }
+        },
+        policies: (events) => policyHost.send(() => this.policy.policyEvents(events)),
+        destinations: (events) => exporterHost.send(() => this.exporter.destinationEvents(events)),
+        alerts: (events) => alertHost.send(() => this.alert.alertEvents(events)),
+      },
+    });
+  }
+
+  start(): void {
+    this.hosts[0]!.send(() => this.watcher.start());
+  }
+
+  /** True when no stage has work queued and no write or notification is in flight. */
+  get idle(): boolean {
+    return (
+      this.hosts.every((h) => h.pending === 0) && !this.alert.busy && this.destinationActors.idle
+    );
+  }
+
+  /** Stops taking new input from etcd; queued work still runs (for a graceful drain). */
+  stopInput(): void {
+    this.watcher.close();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.watcher.close();
+    this.alert.close();
+    this.destinationActors.stopAll();
+    for (const host of this.hosts) {
+      host.stopped = true;
+      stop(host.ref);
+    }
+  }
+}

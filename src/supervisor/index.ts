@@ -1,0 +1,132 @@
+import { start, stop, type Ref } from 'nact';
+
+import type { Clock, Timer } from '../clock.js';
+import type { DaemonConfig } from '../daemon/config.js';
+import type { Notification, SinkFactory } from '../exporter/types.js';
+import { F, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/index.js';
+import { Generation } from './generation.js';
+
+export interface SupervisorOptions {
+  readonly config: DaemonConfig;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly sinks: Readonly<Record<string, SinkFactory>>;
+  readonly onNotification?: (notification: Notification) => void;
+  /** Restarts allowed within `restartWindowMs` before the process gives up. */
+  readonly restartBudget?: number;
+  readonly restartWindowMs?: number;
+  /** Called once when the budget is spent: the daemon exits with this code. */
+  readonly onFatal: (code: number, reason: string) => void;
+}
+
+/**
+ * The root supervisor. Any stage that fails brings all of them down together (one-for-all)
+ * and, after a backoff, up again as a new generation that rebuilds from etcd, the source of
+ * truth. Restarting everything keeps the stages consistent with each other: no stage holds
+ * state the others have lost. Too many restarts in a short window mean something is broken
+ * for good; then the process exits non-zero so systemd or Kubernetes can take over.
+ */
+export class Supervisor {
+  private readonly system: Ref<unknown>;
+  private generation: Generation | undefined;
+  private number = 0;
+  private readonly restarts: number[] = [];
+  private restartTimer: Timer | undefined;
+  private ready = false;
+  private stopping = false;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.system = start();
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** The live generation (tests and the fault hooks look inside). */
+  get current(): Generation | undefined {
+    return this.generation;
+  }
+
+  start(): void {
+    this.spawn();
+  }
+
+  /** Graceful stop: no new input, let queued writes and notifications finish, then stop. */
+  async stop(drainMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) this.o.clock.clearTimer(this.restartTimer);
+    const generation = this.generation;
+    if (generation) {
+      generation.stopInput();
+      const deadline = Date.now() + drainMs;
+      while (!generation.idle && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (!generation.idle) this.o.log.warn('shutdown: gave up waiting for in-flight work');
+      generation.stop();
+    }
+    this.setReady(false);
+    stop(this.system as Ref<never>);
+  }
+
+  private spawn(): void {
+    this.number++;
+    this.generation = new Generation({
+      number: this.number,
+      system: this.system,
+      config: this.o.config,
+      store: this.o.store,
+      clock: this.o.clock,
+      log: this.o.log,
+      metrics: this.o.metrics,
+      sinks: this.o.sinks,
+      ...(this.o.onNotification ? { onNotification: this.o.onNotification } : {}),
+      setReady: (ready) => this.setReady(ready),
+      onFailure: (stage, error) => this.onFailure(stage, error),
+    });
+    this.generation.start();
+  }
+
+  private onFailure(stage: string, error: unknown): void {
+    if (this.stopping || !this.generation) return;
+    const failed = this.generation;
+    this.generation = undefined;
+    failed.stop();
+    this.setReady(false);
+    this.o.metrics.stageRestarts.inc();
+
+    const now = this.o.clock.now();
+    const windowMs = this.o.restartWindowMs ?? 60_000;
+    this.restarts.push(now);
+    while (this.restarts.length > 0 && this.restarts[0]! <= now - windowMs) this.restarts.shift();
+    const budget = this.o.restartBudget ?? 5;
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.restarts.length > budget) {
+      this.o.log.error(
+        { [F.stage]: stage, [F.err]: reason, restarts: this.restarts.length, windowMs },
+        'restart budget exhausted; exiting',
+      );
+      this.stopping = true;
+      this.o.onFatal(1, `${stage} failed ${this.restarts.length} times in ${windowMs} ms`);
+      return;
+    }
+    const backoff = Math.min(10_000, 250 * 2 ** (this.restarts.length - 1));
+    this.o.log.error(
+      { [F.stage]: stage, [F.err]: reason, [F.generation]: this.number, backoffMs: backoff },
+      'stage failed; restarting all stages',
+    );
+    this.restartTimer = this.o.clock.setTimer(backoff, () => {
+      if (!this.stopping) this.spawn();
+    });
+  }
+
+  private setReady(ready: boolean): void {
+    this.ready = ready;
+    this.o.metrics.ready.set(ready ? 1 : 0);
+  }
+}
