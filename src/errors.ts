@@ -69,3 +69,22 @@ export class ConflictError extends AlertmgrError {
     super(message);
   }
 }
+
+/**
+ * A destination did not take a notification. `retryable` says whether the same send can
+ * succeed later (a network error, a 5xx or 429) or never will (another 4xx, a message the
+ * receiver rejects): the export worker retries the first kind and gives up on the second.
+ */
+export class DeliveryError extends AlertmgrError {
+  readonly code = 'E_DELIVERY';
+  override readonly retryable: boolean;
+
+  constructor(
+    readonly destination: string,
+    message: string,
+    options: { retryable: boolean; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable;
+  }
+}

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { AlertmgrError } from '../errors.js';
 import { F, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Notification, Sink } from './types.js';
@@ -86,6 +87,8 @@ export class ExportWorker {
           },
           'notification failed',
         );
+        // A receiver that refuses the notification itself (a 4xx) will refuse it again.
+        if (err instanceof AlertmgrError && !err.retryable) break;
         if (attempt < attempts) await this.pause(Math.min(5_000, 200 * 2 ** (attempt - 1)));
       }
     }
