@@ -103,6 +103,7 @@ export class AlertStage {
       schedule: o.schedule,
       onCommitted: (changes) => this.onCommitted(changes),
       onFailure: o.onFailure,
+      clock: o.clock,
     });
     this.status = new PolicyStatusWriter({
       store: o.store,

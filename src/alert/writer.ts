@@ -1,3 +1,5 @@
+import type { Clock, Timer } from '../clock.js';
+import { AlertmgrError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { F } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -25,8 +27,13 @@ export interface WriterOptions {
    */
   readonly schedule: (work: () => void) => void;
   readonly onCommitted: (changes: Committed[]) => void;
-  /** A write failed for a reason other than a refused guard (etcd unreachable, say). */
+  /**
+   * A write failed for a reason that retrying will not fix. A write that failed because etcd
+   * is unreachable or slow is retried here instead, with backoff, for as long as it takes:
+   * an etcd outage must not use up the supervisor's restart budget.
+   */
   readonly onFailure: (error: unknown) => void;
+  readonly clock: Clock;
   readonly maxConflicts?: number;
 }
 
@@ -48,6 +55,9 @@ export class AlertWriter {
   private readonly dirty = new Set<string>();
   private inFlight = false;
   private closed = false;
+  /** Consecutive failed batches, for the backoff; 0 after a batch goes through. */
+  private failures = 0;
+  private retryTimer: Timer | undefined;
   private readonly maxConflicts: number;
 
   constructor(private readonly options: WriterOptions) {
@@ -71,10 +81,11 @@ export class AlertWriter {
   close(): void {
     this.closed = true;
     this.dirty.clear();
+    if (this.retryTimer) this.options.clock.clearTimer(this.retryTimer);
   }
 
   kick(): void {
-    if (this.inFlight || this.closed || this.dirty.size === 0) return;
+    if (this.inFlight || this.retryTimer || this.closed || this.dirty.size === 0) return;
     const planned = this.plan();
     if (planned.length === 0) return;
 
@@ -85,6 +96,7 @@ export class AlertWriter {
       (result) =>
         this.options.schedule(() => {
           this.inFlight = false;
+          this.failures = 0;
           this.applyResult(planned, result.revision, result.results);
           this.kick();
         }),
@@ -96,8 +108,27 @@ export class AlertWriter {
             p.entry.sending = 0;
             this.dirty.add(p.entry.name);
           }
-          this.options.onFailure(error);
+          if (error instanceof AlertmgrError && error.retryable) this.retryLater(error);
+          else this.options.onFailure(error);
         }),
+    );
+  }
+
+  /** Backs off 200 ms doubling to 5 s; the intents stay queued and nothing is lost. */
+  private retryLater(error: AlertmgrError): void {
+    this.failures++;
+    const delay = Math.min(5_000, 200 * 2 ** Math.min(this.failures - 1, 5));
+    if (this.failures === 1 || this.failures % 10 === 0) {
+      this.options.log.warn(
+        { [F.attempt]: this.failures, [F.err]: error.message, retryInMs: delay },
+        'alert write failed; retrying',
+      );
+    }
+    this.retryTimer = this.options.clock.setTimer(delay, () =>
+      this.options.schedule(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }),
     );
   }
 

@@ -30,6 +30,12 @@ export interface EtcdStoreOptions {
   readonly endpoints: readonly string[];
   /** Deadline of every unary call; a call past it fails as `StoreUnavailableError`. */
   readonly requestTimeoutMs?: number;
+  /**
+   * A watch asks etcd for a progress report this often, and is declared broken when nothing
+   * at all has come back for this long plus the request timeout: a paused or partitioned etcd
+   * keeps a TCP connection open but silent, and a watch must not wait on it forever.
+   */
+  readonly watchProgressMs?: number;
   readonly auth?: { readonly username: string; readonly password: string };
   readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
@@ -45,12 +51,14 @@ export interface EtcdStoreOptions {
 export class EtcdStore implements Store {
   private readonly client: Etcd3;
   private readonly timeoutMs: number;
+  private readonly progressMs: number;
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) {
       throw new ValidationError('etcd-endpoints', 'at least one endpoint is required');
     }
     this.timeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.progressMs = options.watchProgressMs ?? 5_000;
     const tls = options.tls;
     this.client = new Etcd3({
       hosts: [...options.endpoints],
@@ -110,7 +118,8 @@ export class EtcdStore implements Store {
   }
 
   watch(prefix: string, fromRevision: number, handler: WatchHandler): Watch {
-    return new EtcdWatch(this.client, prefix, fromRevision, handler);
+    const silenceMs = this.progressMs + this.timeoutMs;
+    return new EtcdWatch(this.client, prefix, fromRevision, handler, this.progressMs, silenceMs);
   }
 
   async batch(writes: readonly GuardedWrite[]): Promise<BatchResult> {
@@ -222,13 +231,20 @@ export class EtcdStore implements Store {
 class EtcdWatch implements Watch {
   private stream: Awaited<ReturnType<Etcd3['watchClient']['watch']>> | undefined;
   private done = false;
+  private lastHeard = Date.now();
+  private readonly ticker: NodeJS.Timeout;
 
   constructor(
     client: Etcd3,
     private readonly prefix: string,
     private readonly fromRevision: number,
     private readonly handler: WatchHandler,
+    progressMs: number,
+    silenceMs: number,
   ) {
+    // Started before the stream exists: opening it can hang too when etcd is paused.
+    this.ticker = setInterval(() => this.checkAlive(silenceMs), progressMs);
+    this.ticker.unref();
     client.watchClient.watch().then(
       (stream) => this.attach(stream),
       (err: unknown) => this.fail(watchError(err)),
@@ -238,9 +254,23 @@ class EtcdWatch implements Watch {
   cancel(): void {
     if (this.done) return;
     this.done = true;
+    clearInterval(this.ticker);
     // Cancelling the stream is local and immediate; nothing here waits on etcd, which may be
     // the very thing that is broken.
     this.stream?.cancel();
+  }
+
+  /** Fails the watch when etcd has said nothing for too long; otherwise asks it for news. */
+  private checkAlive(silenceMs: number): void {
+    if (this.done) return;
+    const silent = Date.now() - this.lastHeard;
+    if (silent > silenceMs) {
+      this.fail(new StoreUnavailableError(`etcd sent nothing on the watch for ${silent} ms`));
+      return;
+    }
+    // etcd answers a progress request with the revision it has caught up to, even when
+    // nothing under the prefix changed: proof that the stream is alive.
+    this.stream?.write({ progress_request: {} });
   }
 
   private attach(stream: NonNullable<EtcdWatch['stream']>): void {
@@ -265,6 +295,7 @@ class EtcdWatch implements Watch {
 
   private onResponse(res: IWatchResponse): void {
     if (this.done) return;
+    this.lastHeard = Date.now();
     const compactRevision = Number(res.compact_revision ?? 0);
     if (compactRevision > 0) {
       this.fail(new CompactedError(this.fromRevision, compactRevision));
@@ -274,7 +305,10 @@ class EtcdWatch implements Watch {
       this.fail(new WatchCancelledError(`etcd cancelled the watch: ${res.cancel_reason || '-'}`));
       return;
     }
-    if (res.created) return;
+    if (res.created) {
+      this.handler.onStarted?.();
+      return;
+    }
     const events: WatchEvent[] = (res.events ?? []).map((ev) => {
       const prev = ev.prev_kv ? fromEtcd(ev.prev_kv) : undefined;
       if (ev.type === 'Delete') {
@@ -288,14 +322,14 @@ class EtcdWatch implements Watch {
       const kv = fromEtcd(ev.kv);
       return prev ? { type: 'put' as const, kv, prev } : { type: 'put' as const, kv };
     });
-    this.deliverByRevision(events, Number(res.header.revision));
+    this.deliverByRevision(events);
   }
 
   /**
    * etcd may pack several transactions into one response; the port promises one batch per
    * transaction, so a consumer that checkpoints after a batch never stands inside one.
    */
-  private deliverByRevision(events: WatchEvent[], headerRevision: number): void {
+  private deliverByRevision(events: WatchEvent[]): void {
     let start = 0;
     while (start < events.length && !this.done) {
       const revision = revisionOf(events[start]!);
@@ -304,13 +338,16 @@ class EtcdWatch implements Watch {
       this.handler.onEvents(events.slice(start, end), revision);
       start = end;
     }
-    // A progress notification (no events) moves the caught-up revision forward.
-    if (events.length === 0 && !this.done) this.handler.onEvents([], headerRevision);
+    // A response without events is a progress report. It is not passed on: etcd before
+    // 3.4.24 / 3.5.8 can answer a requested progress report with a revision ahead of events it
+    // has not sent yet, and a consumer that resumed from that revision would skip them. The
+    // revision of the last event delivered is always a safe place to resume from.
   }
 
   private fail(error: CompactedError | WatchCancelledError | StoreUnavailableError): void {
     if (this.done) return;
     this.done = true;
+    clearInterval(this.ticker);
     this.stream?.cancel();
     this.handler.onError(error);
   }

@@ -27,6 +27,7 @@ interface MemoryWatch {
   /** Next revision this watcher still has to see; older changes were delivered. */
   nextRevision: number;
   cancelled: boolean;
+  started: boolean;
 }
 
 export interface MemoryStoreOptions {
@@ -91,7 +92,13 @@ export class MemoryStore implements Store {
   }
 
   watch(prefix: string, fromRevision: number, handler: WatchHandler): Watch {
-    const watch: MemoryWatch = { prefix, handler, nextRevision: fromRevision, cancelled: false };
+    const watch: MemoryWatch = {
+      prefix,
+      handler,
+      nextRevision: fromRevision,
+      cancelled: false,
+      started: false,
+    };
     this.watches.add(watch);
     this.scheduleDelivery();
     return {
@@ -228,6 +235,10 @@ export class MemoryStore implements Store {
         watch.cancelled = true;
         watch.handler.onError(new CompactedError(watch.nextRevision, this.compactRevision));
         continue;
+      }
+      if (!watch.started) {
+        watch.started = true;
+        watch.handler.onStarted?.();
       }
       for (let i = this.firstChangeAtOrAfter(watch.nextRevision); i < this.history.length; i++) {
         if (watch.cancelled) break;

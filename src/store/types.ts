@@ -42,12 +42,15 @@ export type WatchError = CompactedError | WatchCancelledError | StoreUnavailable
 
 /**
  * Receives a watch's output. `onEvents` is called in revision order, once per store
- * transaction that touched the prefix (events of one transaction arrive together), and also
- * with an empty batch when the server reports progress. `revision` is the revision the watch
- * has caught up to, so a caller that has processed the batch may resume from `revision + 1`.
+ * transaction that touched the prefix (events of one transaction arrive together).
+ * `revision` is the revision of that transaction, so a caller that has processed the batch
+ * may resume from `revision + 1`. Progress reports without events are not delivered: they
+ * only keep the watch alive.
  * `onError` is called at most once and ends the watch: nothing is delivered after it.
  */
 export interface WatchHandler {
+  /** The server has accepted the watch; called at most once, before any events. */
+  onStarted?(): void;
   onEvents(events: WatchEvent[], revision: number): void;
   onError(error: WatchError): void;
 }

@@ -145,9 +145,15 @@ export class WatcherStage {
   private startWatch(): void {
     if (this.closed) return;
     this.watch = this.o.store.watch(this.prefix, this.revision + 1, {
+      // Ready only once etcd has accepted the watch, not merely when it was asked for.
+      onStarted: () => this.o.schedule(() => this.onStarted()),
       onEvents: (events, revision) => this.o.schedule(() => this.onEvents(events, revision)),
       onError: (error) => this.o.schedule(() => this.onWatchError(error)),
     });
+  }
+
+  private onStarted(): void {
+    if (this.closed) return;
     this.attempt = 0;
     this.o.setReady(true);
   }
