@@ -88,3 +88,16 @@ export class DeliveryError extends AlertmgrError {
     this.retryable = options.retryable;
   }
 }
+
+/** A stage snapshot that cannot be used: damaged, of another format or of another daemon. */
+export class SnapshotError extends AlertmgrError {
+  readonly code = 'E_SNAPSHOT';
+
+  constructor(
+    readonly stage: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(`snapshot of stage ${stage} dropped: ${reason}`, cause === undefined ? {} : { cause });
+  }
+}

@@ -78,6 +78,12 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    snapshots: new Counter({
+      name: 'alertmgr_snapshots_total',
+      help: 'Stage snapshots by result (saved, failed, loaded, dropped)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     ready: new Gauge({
       name: 'alertmgr_ready',
       help: '1 once the initial list is loaded and the watch is running',
@@ -92,6 +98,7 @@ export function createMetrics(registry = new Registry()) {
   }
   for (const result of ['ok', 'conflict', 'error']) m.alertWrites.inc({ result }, 0);
   for (const reason of ['json', 'key', 'mismatch']) m.rejectedObjects.inc({ reason }, 0);
+  for (const result of ['saved', 'failed', 'loaded', 'dropped']) m.snapshots.inc({ result }, 0);
   return m;
 }
 

@@ -65,6 +65,17 @@ export interface AlertStageOptions {
   readonly onFailure: (error: unknown) => void;
 }
 
+/**
+ * What the alert stage carries over a restart. The alerts themselves are not in it: they are
+ * read back from etcd (or the watcher's snapshot) like every other key. What etcd does not
+ * hold is which alerts are waiting out a persistence or clear delay, and since when, and the
+ * policy hit counts not yet written to policy status.
+ */
+export interface AlertSnapshot {
+  readonly waiting: ReadonlyArray<Waiting & { readonly due: number }>;
+  readonly hits: ReadonlyArray<[policyId: string, hits: number]>;
+}
+
 interface Waiting {
   readonly kind: 'open' | 'clear';
   readonly name: string;
@@ -124,6 +135,28 @@ export class AlertStage {
   /** Loads the alerts found by the initial list. */
   load(items: ReadonlyArray<{ key: string; value: Uint8Array; modRevision: number }>): void {
     for (const kv of items) this.observePut(kv.key, kv.value, kv.modRevision, false);
+  }
+
+  snapshot(): AlertSnapshot {
+    const waiting = [...this.waiting].map(([pair, w]) => ({
+      ...w,
+      due: this.deadlines.due(pair) ?? this.o.clock.now(),
+    }));
+    return { waiting, hits: this.status.hits() };
+  }
+
+  /**
+   * Takes back the delays and hit counts of an earlier run, before anything is evaluated. A
+   * delay is kept with its original deadline, so a restart neither shortens nor restarts
+   * it; the start-up evaluation then cancels the ones whose condition no longer holds.
+   */
+  restore(snapshot: AlertSnapshot): void {
+    for (const { due, ...w } of snapshot.waiting) {
+      const pair = pairKey(w.policyId, w.objectKey);
+      this.waiting.set(pair, { ...w, matched: [...w.matched] });
+      this.deadlines.set(pair, due);
+    }
+    this.status.restoreHits(snapshot.hits);
   }
 
   upsertPolicy(info: PolicyInfo): void {

@@ -29,6 +29,8 @@ export class PolicyStatusWriter {
   private readonly idByKey = new Map<string, string>();
   private readonly errors = new Map<string, string>();
   private readonly dirty = new Set<string>();
+  /** Hit counts from a snapshot for policies not tracked yet (restored before they load). */
+  private readonly restored = new Map<string, number>();
   private timer: Timer | undefined;
   private running = false;
   private closed = false;
@@ -42,7 +44,10 @@ export class PolicyStatusWriter {
 
   track(id: string, key: string, storedHits: number): void {
     const existing = this.byId.get(id);
-    if (!existing) this.byId.set(id, { key, hits: storedHits });
+    if (!existing) {
+      this.byId.set(id, { key, hits: Math.max(storedHits, this.restored.get(id) ?? 0) });
+      this.restored.delete(id);
+    }
     this.idByKey.set(key, id);
     this.dirty.add(key);
   }
@@ -73,6 +78,19 @@ export class PolicyStatusWriter {
   touch(id: string): void {
     const tracked = this.byId.get(id);
     if (tracked) this.dirty.add(tracked.key);
+  }
+
+  hits(): Array<[string, number]> {
+    return [...this.byId].map(([id, tracked]) => [id, tracked.hits]);
+  }
+
+  /** Hit counts of an earlier run, for policies tracked then; they never go down. */
+  restoreHits(hits: ReadonlyArray<[string, number]>): void {
+    for (const [id, count] of hits) {
+      const tracked = this.byId.get(id);
+      if (tracked) tracked.hits = Math.max(tracked.hits, count);
+      else this.restored.set(id, count);
+    }
   }
 
   /** At start-up, hits are at least what the alerts themselves count. */

@@ -32,6 +32,11 @@ export class Deadlines {
     return this.live.has(name);
   }
 
+  /** When `name` is due, in clock milliseconds; undefined when it is not waiting. */
+  due(name: string): number | undefined {
+    return this.live.get(name)?.due;
+  }
+
   get size(): number {
     return this.live.size;
   }

@@ -130,6 +130,10 @@ export function resolveDaemonConfig(settings: Settings): DaemonConfig {
     ),
     gcRetentionMs: readDuration(settings.text('--gc-retention'), DEFAULT_CONFIG.gcRetentionMs),
     gcIntervalMs: readDuration(settings.text('--gc-interval'), DEFAULT_CONFIG.gcIntervalMs, 1),
+    snapshotIntervalMs: readDuration(
+      settings.text('--snapshot-interval'),
+      DEFAULT_CONFIG.snapshotIntervalMs,
+    ),
     http: readHostPort(settings.text('--http')) ?? DEFAULT_CONFIG.http,
     logLevel: settings.choice('--log-level', LOG_LEVELS, DEFAULT_CONFIG.logLevel),
   };

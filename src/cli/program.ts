@@ -114,6 +114,13 @@ function addRun(program: Command, io: Io, act: Act): void {
     )
     .addOption(
       flag(
+        '--snapshot-interval <duration>',
+        'how often stage snapshots are saved under the state prefix; 0s turns them off',
+        formatDuration(d.snapshotIntervalMs),
+      ),
+    )
+    .addOption(
+      flag(
         '--http <host:port>',
         'address of /metrics, /healthz and /readyz',
         `${d.http.host}:${d.http.port}`,

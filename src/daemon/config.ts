@@ -13,6 +13,8 @@ export interface DaemonConfig {
   readonly clearDurationMs: number;
   readonly gcRetentionMs: number;
   readonly gcIntervalMs: number;
+  /** How often stage snapshots are saved under `statePrefix`; 0 turns saving off. */
+  readonly snapshotIntervalMs: number;
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
@@ -25,6 +27,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   clearDurationMs: 2_000,
   gcRetentionMs: 24 * 60 * 60 * 1000,
   gcIntervalMs: 60_000,
+  snapshotIntervalMs: 30_000,
   http: { host: '127.0.0.1', port: 9464 },
   logLevel: 'info',
 };

@@ -1,6 +1,6 @@
 import { stop, type Ref } from 'nact';
 
-import { AlertStage } from '../alert/stage.js';
+import { AlertStage, type AlertSnapshot } from '../alert/stage.js';
 import type { Clock } from '../clock.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import { ExporterStage } from '../exporter/stage.js';
@@ -10,7 +10,9 @@ import type { Metrics } from '../metrics.js';
 import { PolicyStage } from '../policy/stage.js';
 import type { Store } from '../store/index.js';
 import { ObjectCache } from '../watcher/cache.js';
-import { WatcherStage } from '../watcher/stage.js';
+import type { SnapshotStore } from '../snapshot/store.js';
+import { WatcherStage, type WatcherSnapshot } from '../watcher/stage.js';
+import { Checkpointer, loadSnapshot, type Carried } from './checkpoint.js';
 import { DestinationActors, PolicyActors } from './children.js';
 import { spawnHost, type Host } from './host.js';
 
@@ -23,6 +25,9 @@ export interface GenerationOptions {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly sinks: Readonly<Record<string, SinkFactory>>;
+  readonly snapshots: SnapshotStore;
+  /** Snapshots handed over by the generation before this one, when it failed. */
+  readonly carried: Carried | undefined;
   readonly onNotification?: (notification: Notification) => void;
   readonly setReady: (ready: boolean) => void;
   /** Any stage failed: the supervisor restarts them all. */
@@ -43,6 +48,7 @@ export class Generation {
   private readonly hosts: Host[];
   private readonly policyActors: PolicyActors;
   private readonly destinationActors: DestinationActors;
+  private readonly checkpointer: Checkpointer;
   private flushQueued = false;
   private stopped = false;
 
@@ -108,7 +114,21 @@ export class Generation {
       },
     });
 
+    const snapshotSource = {
+      prefix: o.config.prefix,
+      carried: o.carried,
+      store: o.snapshots,
+      log,
+      metrics: o.metrics,
+    };
     this.watcher = new WatcherStage({
+      resume: async () => {
+        // Queued before the watcher's first output, so the delays are back before any
+        // verdict of the start-up evaluation reaches the alert stage.
+        const alert = await loadSnapshot<AlertSnapshot>('alert', snapshotSource);
+        if (alert) alertHost.send(() => this.alert.restore(alert));
+        return loadSnapshot<WatcherSnapshot>('watcher', snapshotSource);
+      },
       store: o.store,
       prefix: o.config.prefix,
       cache,
@@ -140,10 +160,43 @@ export class Generation {
         alerts: (events) => alertHost.send(() => this.alert.alertEvents(events)),
       },
     });
+
+    this.checkpointer = new Checkpointer({
+      prefix: o.config.prefix,
+      store: o.snapshots,
+      clock: o.clock,
+      log,
+      metrics: o.metrics,
+      intervalMs: o.config.snapshotIntervalMs,
+      watcher: () => this.watcher.snapshot(),
+      alert: () => this.alert.snapshot(),
+    });
   }
 
   start(): void {
     this.hosts[0]!.send(() => this.watcher.start());
+    this.checkpointer.start();
+  }
+
+  /**
+   * Makes one stage's actor fail as a bug would, through the same crash path. For fault
+   * injection in tests and drills; nothing in the daemon calls it.
+   */
+  injectFault(stage: 'watcher' | 'policy' | 'alert' | 'exporter', error: Error): void {
+    const index = ['watcher', 'policy', 'alert', 'exporter'].indexOf(stage);
+    this.hosts[index]!.send(() => {
+      throw error;
+    });
+  }
+
+  /** The stages' state, encoded, for the next generation when this one has failed. */
+  carry(): Carried | undefined {
+    return this.checkpointer.take()?.encoded;
+  }
+
+  /** Saves a snapshot to etcd now (on a graceful stop), unless nothing changed. */
+  saveSnapshot(): Promise<void> {
+    return this.checkpointer.saveNow();
   }
 
   /** True when no stage has work queued and no write or notification is in flight. */
@@ -161,6 +214,7 @@ export class Generation {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.checkpointer.stop();
     this.watcher.close();
     this.alert.close();
     this.destinationActors.stopAll();

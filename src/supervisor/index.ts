@@ -6,6 +6,8 @@ import type { Notification, SinkFactory } from '../exporter/types.js';
 import { F, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
+import { SnapshotStore } from '../snapshot/store.js';
+import type { Carried } from './checkpoint.js';
 import { Generation } from './generation.js';
 
 export interface SupervisorOptions {
@@ -38,9 +40,13 @@ export class Supervisor {
   private restartTimer: Timer | undefined;
   private ready = false;
   private stopping = false;
+  private readonly snapshots: SnapshotStore;
+  /** Handed from a failed generation to the next one, so its maps survive the restart. */
+  private carried: Carried | undefined;
 
   constructor(private readonly o: SupervisorOptions) {
     this.system = start();
+    this.snapshots = new SnapshotStore(o.store, o.config.statePrefix);
   }
 
   isReady(): boolean {
@@ -68,6 +74,8 @@ export class Supervisor {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       if (!generation.idle) this.o.log.warn('shutdown: gave up waiting for in-flight work');
+      // The next process resumes from here instead of listing everything again.
+      await withDeadline(generation.saveSnapshot(), Math.max(0, deadline - Date.now()));
       generation.stop();
     }
     this.setReady(false);
@@ -85,10 +93,13 @@ export class Supervisor {
       log: this.o.log,
       metrics: this.o.metrics,
       sinks: this.o.sinks,
+      snapshots: this.snapshots,
+      carried: this.carried,
       ...(this.o.onNotification ? { onNotification: this.o.onNotification } : {}),
       setReady: (ready) => this.setReady(ready),
       onFailure: (stage, error) => this.onFailure(stage, error),
     });
+    this.carried = undefined;
     this.generation.start();
   }
 
@@ -96,6 +107,7 @@ export class Supervisor {
     if (this.stopping || !this.generation) return;
     const failed = this.generation;
     this.generation = undefined;
+    this.carried = this.carry(failed);
     failed.stop();
     this.setReady(false);
     this.o.metrics.stageRestarts.inc();
@@ -125,8 +137,24 @@ export class Supervisor {
     });
   }
 
+  private carry(failed: Generation): Carried | undefined {
+    try {
+      return failed.carry();
+    } catch (err) {
+      this.o.log.warn({ [F.err]: String(err) }, 'no snapshot of the failed stages; relisting');
+      return undefined;
+    }
+  }
+
   private setReady(ready: boolean): void {
     this.ready = ready;
     this.o.metrics.ready.set(ready ? 1 : 0);
   }
+}
+
+/** Waits for `work` at most `ms`; what is still running after that is left to finish alone. */
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

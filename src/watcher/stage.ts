@@ -34,6 +34,23 @@ export interface WatcherOptions {
   readonly schedule: (work: () => void) => void;
   readonly setReady: (ready: boolean) => void;
   readonly pageSize?: number;
+  /**
+   * A snapshot to start from instead of listing etcd: the state of an earlier run at some
+   * revision. Undefined when there is none or it could not be read; then the stage lists.
+   */
+  readonly resume?: () => Promise<WatcherSnapshot | undefined>;
+}
+
+/**
+ * The watcher's state at one revision: every key under the prefix it knew, as etcd held it.
+ * Starting from it is starting from a list taken at `revision`; the watch then replays what
+ * changed since, deletes included, or (when that history is compacted) a relist and diff
+ * turns the difference into events.
+ */
+export interface WatcherSnapshot {
+  readonly revision: number;
+  /** `[key, value, createRevision, modRevision, version]` of each key. */
+  readonly items: ReadonlyArray<[string, Uint8Array, number, number, number]>;
 }
 
 type Class = 'object' | 'policy' | 'destination' | 'alert';
@@ -47,7 +64,7 @@ type Class = 'object' | 'policy' | 'destination' | 'alert';
 export class WatcherStage {
   private readonly prefix: string;
   /** mod_revision of every known key that is not a managed object (those are in the cache). */
-  private readonly others = new Map<string, { revision: number; cls: Class }>();
+  private readonly others = new Map<string, { kv: KeyValue; cls: Exclude<Class, 'object'> }>();
   private readonly rejected = new Map<string, number>();
   private watch: Watch | undefined;
   private revision = 0;
@@ -65,7 +82,43 @@ export class WatcherStage {
   }
 
   start(): void {
-    void this.list();
+    void this.begin();
+  }
+
+  /** The state to snapshot, taken in the stage's turn; undefined before the first list. */
+  snapshot(): WatcherSnapshot | undefined {
+    if (!this.synced) return undefined;
+    const items: Array<[string, Uint8Array, number, number, number]> = [];
+    for (const key of this.o.cache.keys()) {
+      const cached = this.o.cache.get(key)!;
+      // Objects are kept parsed; their JSON text is all a restart needs of them.
+      items.push([key, Buffer.from(JSON.stringify(cached.object)), 0, cached.modRevision, 0]);
+    }
+    for (const { kv } of this.others.values()) {
+      items.push([kv.key, kv.value, kv.createRevision, kv.modRevision, kv.version]);
+    }
+    return { revision: this.revision, items };
+  }
+
+  private async begin(): Promise<void> {
+    const snapshot = await this.o.resume?.().catch(() => undefined);
+    if (!snapshot) {
+      await this.list();
+      return;
+    }
+    this.o.schedule(() => {
+      const items = snapshot.items.map(([key, value, createRevision, modRevision, version]) => ({
+        key,
+        value,
+        createRevision,
+        modRevision,
+        version,
+      }));
+      this.o.log.info({ [F.revision]: snapshot.revision }, 'resuming from snapshot');
+      this.initial(items);
+      this.revision = snapshot.revision;
+      this.startWatch();
+    });
   }
 
   close(): void {
@@ -104,7 +157,7 @@ export class WatcherStage {
       if (!cls) continue;
       if (cls === 'object') this.cacheObject(kv);
       else {
-        this.others.set(kv.key, { revision: kv.modRevision, cls });
+        this.others.set(kv.key, { kv, cls });
         const list =
           cls === 'alert'
             ? snapshot.alerts
@@ -132,7 +185,8 @@ export class WatcherStage {
     const seen = new Set<string>();
     for (const kv of items) {
       seen.add(kv.key);
-      const known = this.o.cache.get(kv.key)?.modRevision ?? this.others.get(kv.key)?.revision;
+      const known =
+        this.o.cache.get(kv.key)?.modRevision ?? this.others.get(kv.key)?.kv.modRevision;
       if (known !== kv.modRevision) events.push({ type: 'put', kv });
     }
     for (const key of [...this.o.cache.keys(), ...this.others.keys()]) {
@@ -208,7 +262,7 @@ export class WatcherStage {
         if (changed) objects.push(key);
         continue;
       }
-      if (event.type === 'put') this.others.set(key, { revision: event.kv.modRevision, cls });
+      if (event.type === 'put') this.others.set(key, { kv: event.kv, cls });
       else this.others.delete(key);
       parts[cls].push(event);
     }
