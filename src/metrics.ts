@@ -84,6 +84,11 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    watchPauses: new Counter({
+      name: 'alertmgr_watch_pauses_total',
+      help: 'Times the watcher stopped reading etcd because downstream work piled up',
+      registers: [registry],
+    }),
     ready: new Gauge({
       name: 'alertmgr_ready',
       help: '1 once the initial list is loaded and the watch is running',

@@ -127,6 +127,11 @@ export class AlertStage {
     });
   }
 
+  /** Alerts with a write waiting: part of the backlog the watcher holds back for. */
+  get backlog(): number {
+    return this.writer.pending;
+  }
+
   /** True while writes are queued or in flight (used to drain on shutdown). */
   get busy(): boolean {
     return this.writer.busy || this.status.busy;

@@ -121,6 +121,7 @@ export function resolveDaemonConfig(settings: Settings): DaemonConfig {
   checkApart(connection.prefix, statePrefix, settings.text('--state-prefix')?.source);
 
   return {
+    ...DEFAULT_CONFIG,
     store: settings.choice('--store', ['etcd', 'memory'], DEFAULT_CONFIG.store),
     ...connection,
     statePrefix,

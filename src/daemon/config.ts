@@ -15,6 +15,13 @@ export interface DaemonConfig {
   readonly gcIntervalMs: number;
   /** How often stage snapshots are saved under `statePrefix`; 0 turns saving off. */
   readonly snapshotIntervalMs: number;
+  /**
+   * Work handed downstream and not yet done (messages, dirty objects, alert writes) at
+   * which the watcher stops reading etcd, and the level at which it reads again. These bound
+   * memory under a storm of updates.
+   */
+  readonly backlogHighWater: number;
+  readonly backlogLowWater: number;
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
@@ -28,6 +35,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   gcRetentionMs: 24 * 60 * 60 * 1000,
   gcIntervalMs: 60_000,
   snapshotIntervalMs: 30_000,
+  backlogHighWater: 10_000,
+  backlogLowWater: 2_000,
   http: { host: '127.0.0.1', port: 9464 },
   logLevel: 'info',
 };

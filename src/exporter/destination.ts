@@ -39,6 +39,7 @@ export class Destination {
           clock: o.clock,
           log: o.log,
           metrics: o.metrics,
+          timeoutMs: sendTimeoutMs(config[kind]),
         }),
       );
     }
@@ -62,4 +63,13 @@ export class Destination {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
   }
+}
+
+/**
+ * The worker's bound on one send. An export with a timeout of its own (a webhook's) gets a
+ * little more than that, so the export's own timeout is the one that fires and says why.
+ */
+function sendTimeoutMs(config: unknown): number {
+  const own = (config as { timeoutMs?: unknown }).timeoutMs;
+  return typeof own === 'number' && own > 0 ? own + 1_000 : 10_000;
 }

@@ -129,6 +129,12 @@ export class Generation {
         if (alert) alertHost.send(() => this.alert.restore(alert));
         return loadSnapshot<WatcherSnapshot>('watcher', snapshotSource);
       },
+      backlog: () =>
+        this.hosts.reduce((sum, h) => sum + h.pending, 0) +
+        this.policy.pendingKeys +
+        this.alert.backlog,
+      highWater: o.config.backlogHighWater,
+      lowWater: o.config.backlogLowWater,
       store: o.store,
       prefix: o.config.prefix,
       cache,
@@ -144,9 +150,11 @@ export class Generation {
           policyHost.send(() => this.policy.sync(policies));
         },
         objects: (keys) => {
-          // Level-based: mark the keys and flush once the mailbox has caught up, so many
-          // updates to one object that arrive together cost one evaluation.
-          policyHost.send(() => this.policy.markDirty(keys));
+          // Level-based: mark the keys now and queue one flush, which evaluates whatever is
+          // dirty when it runs; many updates to one object that arrive before it cost one
+          // evaluation. Marking here rather than in a message of its own matters: a key
+          // marked by a message queued behind the flush would wait for the next change.
+          this.policy.markDirty(keys);
           if (!this.flushQueued) {
             this.flushQueued = true;
             policyHost.send(() => {

@@ -39,7 +39,20 @@ export interface WatcherOptions {
    * revision. Undefined when there is none or it could not be read; then the stage lists.
    */
   readonly resume?: () => Promise<WatcherSnapshot | undefined>;
+  /**
+   * Work handed downstream and not done yet. Actor mailboxes have no bound, so the watcher
+   * is the one that holds back: past `highWater` it stops reading etcd until the backlog is
+   * under `lowWater`, then resumes the watch from the last revision it processed.
+   */
+  readonly backlog?: () => number;
+  readonly highWater?: number;
+  readonly lowWater?: number;
 }
+
+const HIGH_WATER = 10_000;
+const LOW_WATER = 2_000;
+/** How often a paused watcher looks at the backlog again. */
+const DRAIN_POLL_MS = 50;
 
 /**
  * The watcher's state at one revision: every key under the prefix it knew, as etcd held it.
@@ -72,6 +85,7 @@ export class WatcherStage {
   private closed = false;
   private retryTimer: Timer | undefined;
   private attempt = 0;
+  private paused = false;
 
   constructor(private readonly o: WatcherOptions) {
     this.prefix = `${normalizePrefix(o.prefix)}/`;
@@ -216,6 +230,37 @@ export class WatcherStage {
     if (this.closed) return;
     if (events.length > 0) this.apply(events);
     this.revision = Math.max(this.revision, revision);
+    this.holdBackIfBehind();
+  }
+
+  private holdBackIfBehind(): void {
+    if (this.paused || !this.watch || !this.o.backlog) return;
+    const backlog = this.o.backlog();
+    if (backlog < (this.o.highWater ?? HIGH_WATER)) return;
+    this.paused = true;
+    this.watch.cancel();
+    this.watch = undefined;
+    this.o.metrics.watchPauses.inc();
+    this.o.log.info(
+      { backlog, [F.revision]: this.revision },
+      'downstream is behind: pausing the watch',
+    );
+    this.waitForDrain();
+  }
+
+  private waitForDrain(): void {
+    this.retryTimer = this.o.clock.setTimer(DRAIN_POLL_MS, () =>
+      this.o.schedule(() => {
+        if (this.closed) return;
+        if (this.o.backlog!() > (this.o.lowWater ?? LOW_WATER)) {
+          this.waitForDrain();
+          return;
+        }
+        this.paused = false;
+        this.o.log.info({ [F.revision]: this.revision }, 'backlog drained: resuming the watch');
+        this.startWatch();
+      }),
+    );
   }
 
   private onWatchError(error: WatchError): void {
