@@ -1,6 +1,9 @@
 import { systemClock, type Clock } from '../clock.js';
+import { alertmanagerSink } from '../exporter/alertmanager/index.js';
 import { fileSink } from '../exporter/file/index.js';
+import { syslogSink } from '../exporter/syslog/index.js';
 import type { Notification, SinkFactory } from '../exporter/types.js';
+import { webhookSink } from '../exporter/webhook/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
@@ -14,7 +17,10 @@ export { DEFAULT_CONFIG, type DaemonConfig } from './config.js';
  * A new kind is one module exporting a `SinkFactory` and one line here.
  */
 export const BUILTIN_SINKS: Readonly<Record<string, SinkFactory>> = {
+  syslogExport: syslogSink as SinkFactory,
   fileExport: fileSink as SinkFactory,
+  webhookExport: webhookSink as SinkFactory,
+  alertmanagerExport: alertmanagerSink as SinkFactory,
 };
 
 export interface DaemonDeps {

@@ -1,0 +1,160 @@
+import { isoTime, type Timer } from '../../clock.js';
+import { F } from '../../log.js';
+import type { CompiledAlertmanagerExport } from '../../model/index.js';
+import type { Notification, Sink, SinkContext, SinkFactory } from '../types.js';
+import { httpTarget, postJson, type HttpTarget } from '../webhook/http.js';
+import { statusWord } from '../webhook/payload.js';
+import { postableAlert, sameLabels, withEnd, type PostableAlert } from './postable.js';
+
+export { postableAlert, type PostableAlert } from './postable.js';
+
+export const DEFAULT_REPOST_INTERVAL_MS = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * Firing alerts are posted with an end this many re-post intervals ahead. Alertmanager then
+ * keeps them firing through a few lost re-posts, yet ends them on its own a few minutes after
+ * alertmgr stops posting, whatever `resolve_timeout` it is configured with.
+ */
+const LIFETIME_INTERVALS = 4;
+
+/** Alerts per request when re-posting, so thousands of firing alerts are not one huge body. */
+const BATCH_SIZE = 500;
+
+export interface AlertmanagerSinkOptions {
+  /** How often every firing alert is posted again. Default 60 s. */
+  readonly repostIntervalMs?: number;
+  /** Bound on each request. Default 5 s, so a re-post ahead of a send fits the worker's 10 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * `alertmanagerExport`: keeps a Prometheus Alertmanager's view in step with alertmgr through
+ * `POST <url>/api/v2/alerts`.
+ *
+ * Alertmanager forgets an alert once its end time passes, so a firing alert is sent with an
+ * end a few minutes ahead and re-posted on a timer until it resolves; a resolution is sent
+ * with its time as the end, which Alertmanager shows as resolved at once. Every request goes
+ * through one queue, so a re-post built before a resolution can never land after it and fire
+ * the alert again.
+ *
+ * Known limitation: the set of firing alerts lives in this sink's memory. After alertmgr
+ * restarts, or after the destination is rebuilt because its spec changed, alerts that were
+ * firing before are not re-posted until their next state change, so Alertmanager ends them
+ * a few minutes later although they still fire in alertmgr.
+ */
+export class AlertmanagerSink implements Sink {
+  private readonly target: HttpTarget;
+  private readonly repostIntervalMs: number;
+  private readonly requestTimeoutMs: number;
+  /** Firing alerts by `<tenant>/<alert name>`, as last posted. */
+  private readonly firing = new Map<string, PostableAlert>();
+  private timer: Timer | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly closing = new AbortController();
+
+  constructor(
+    config: CompiledAlertmanagerExport,
+    private readonly context: SinkContext,
+    options: AlertmanagerSinkOptions = {},
+  ) {
+    this.target = httpTarget(alertsUrl(config.url));
+    this.repostIntervalMs = options.repostIntervalMs ?? DEFAULT_REPOST_INTERVAL_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  /** Alerts this sink keeps re-posting; for tests and diagnostics. */
+  get firingCount(): number {
+    return this.firing.size;
+  }
+
+  async send(notification: Notification): Promise<void> {
+    const key = `${notification.alert.meta.tenant}/${notification.alert.meta.name}`;
+    const previous = this.firing.get(key);
+
+    let alert: PostableAlert;
+    if (statusWord(notification) === 'firing') {
+      alert = postableAlert(notification, this.firingEnd());
+      this.firing.set(key, alert);
+      this.schedule();
+    } else {
+      // Forgotten before the post, so a re-post in between cannot revive it.
+      this.firing.delete(key);
+      alert = postableAlert(notification, notification.time);
+    }
+
+    // Changed labels (a policy changed the severity) make a new alert in Alertmanager; the
+    // old one is ended now rather than left firing until its end time.
+    const batch = [alert];
+    if (previous && !sameLabels(previous.labels, alert.labels)) {
+      batch.push(withEnd(previous, isoTime(this.context.clock.now())));
+    }
+    await this.serial(() => this.post(batch));
+  }
+
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
+    if (this.timer) this.context.clock.clearTimer(this.timer);
+    this.timer = undefined;
+  }
+
+  private firingEnd(): string {
+    return isoTime(this.context.clock.now() + LIFETIME_INTERVALS * this.repostIntervalMs);
+  }
+
+  /** Runs `fn` after every request queued before it, whether those succeeded or not. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private post(alerts: PostableAlert[]): Promise<void> {
+    return postJson(this.target, alerts, {
+      timeoutMs: this.requestTimeoutMs,
+      signal: this.closing.signal,
+    });
+  }
+
+  /** Arms the re-post timer unless it runs already; it stops itself when nothing fires. */
+  private schedule(): void {
+    if (this.timer || this.closing.signal.aborted) return;
+    this.timer = this.context.clock.setTimer(this.repostIntervalMs, () => this.tick());
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.closing.signal.aborted || this.firing.size === 0) return;
+
+    // Re-armed before posting: the period stays fixed however long Alertmanager takes.
+    this.schedule();
+    void this.serial(() => this.repost()).catch((err: unknown) => {
+      // The worker retries sends, not re-posts; the next tick is the retry, well before the
+      // alerts' end time.
+      this.context.log.warn(
+        { kind: 'alertmanagerExport', target: this.target.target, [F.err]: String(err) },
+        're-posting firing alerts failed',
+      );
+    });
+  }
+
+  /** Posts every alert firing now (not when the tick fired), with a fresh end time. */
+  private async repost(): Promise<void> {
+    const end = this.firingEnd();
+    const alerts = [...this.firing.values()].map((alert) => withEnd(alert, end));
+    for (let start = 0; start < alerts.length; start += BATCH_SIZE) {
+      await this.post(alerts.slice(start, start + BATCH_SIZE));
+    }
+  }
+}
+
+/** `<url>/api/v2/alerts`, keeping a path prefix (Alertmanager behind `--web.route-prefix`). */
+export function alertsUrl(base: string): string {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v2/alerts`;
+  return url.href;
+}
+
+export const alertmanagerSink: SinkFactory<CompiledAlertmanagerExport> = (config, context) =>
+  new AlertmanagerSink(config, context);
