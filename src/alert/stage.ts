@@ -13,13 +13,13 @@ import {
   type ObjectRef,
 } from '../model/index.js';
 import type { Severity } from '../model/severity.js';
-import type { Store, WatchEvent } from '../store/index.js';
+import type { Store, WatchEvent, WriteOp } from '../store/index.js';
 import type { ObjectCache } from '../watcher/cache.js';
 import { AlertBook, type Entry } from './book.js';
 import { isActive, type Intent } from './lifecycle.js';
 import { PolicyStatusWriter } from './status.js';
 import { Deadlines } from './timers.js';
-import { AlertWriter, type Committed } from './writer.js';
+import { AlertWriter, type Committed, type Steps } from './writer.js';
 
 /** What the alert stage needs to know of a policy. */
 export interface PolicyInfo {
@@ -62,6 +62,8 @@ export interface AlertStageOptions {
   readonly statusIntervalMs?: number;
   readonly schedule: (work: () => void) => void;
   readonly notify: (notification: Notification) => void;
+  /** The outbox writes that make a notification durable (none when it goes nowhere). */
+  readonly records: (notification: Notification) => WriteOp[];
   readonly onFailure: (error: unknown) => void;
 }
 
@@ -115,6 +117,8 @@ export class AlertStage {
       onCommitted: (changes) => this.onCommitted(changes),
       onFailure: o.onFailure,
       clock: o.clock,
+      describe: (entry, steps) => this.describe(entry, steps),
+      records: o.records,
     });
     this.status = new PolicyStatusWriter({
       store: o.store,
@@ -165,18 +169,18 @@ export class AlertStage {
   }
 
   upsertPolicy(info: PolicyInfo): void {
-    const previous = this.policies.get(info.id);
     this.policies.set(info.id, info);
     this.status.track(info.id, info.key, info.storedHits);
 
     const names = this.book.namesOfPolicy(info.id);
-    if (previous && (previous.severity !== info.severity || previous.message !== info.message)) {
-      for (const name of names) {
-        this.addIntent(this.book.get(name)!, {
-          type: 'refresh',
-          severity: info.severity,
-          message: info.message,
-        });
+    // Compared with each alert rather than with the previous version of the policy: at
+    // start-up there is no previous version, yet the policy may have changed while
+    // alertmgr was down.
+    for (const name of names) {
+      const entry = this.book.get(name)!;
+      const status = entry.view?.status;
+      if (status && (status.severity !== info.severity || status.message !== info.message)) {
+        this.addIntent(entry, { type: 'refresh', severity: info.severity, message: info.message });
       }
     }
     // Alerts the policy can no longer be the cause of clear as if their object stopped
@@ -397,30 +401,23 @@ export class AlertStage {
   }
 
   private onCommitted(changes: Committed[]): void {
-    for (const { entry, steps } of changes) {
-      for (const step of steps) {
-        if (step.event === 'open' || step.event === 'reopen') this.status.hit(entry.policyId);
-        this.announce(entry, step.event, step.alert);
+    for (const { entry, notifications } of changes) {
+      for (const n of notifications) {
+        if (n.event === 'open' || n.event === 'reopen') this.status.hit(entry.policyId);
+        this.announce(entry, n);
       }
       this.status.touch(entry.policyId);
     }
   }
 
-  private announce(entry: Entry, event: Notification['event'], alert: Alert): void {
+  private describe(entry: Entry, steps: Steps): Notification[] {
+    return steps.map((step) => this.notification(entry, step.event, step.alert));
+  }
+
+  private notification(entry: Entry, event: Notification['event'], alert: Alert): Notification {
     const policy = this.policies.get(entry.policyId);
     const state = event === 'deleted' ? 'deleted' : alert.spec.state;
-    this.o.metrics.alertTransitions.inc({ event });
-    this.o.log.info(
-      {
-        [F.alert]: entry.name,
-        [F.policy]: entry.policyId,
-        [F.object]: `${entry.objectRef.kind}/${entry.objectRef.tenant}/${entry.objectRef.name}`,
-        event,
-        severity: alert.status.severity,
-      },
-      `alert ${event}`,
-    );
-    this.o.notify({
+    return {
       id: notificationId(entry.name, alert.status.totalHits, state),
       event,
       state,
@@ -428,7 +425,44 @@ export class AlertStage {
       policy: { id: entry.policyId, name: policy?.name ?? '', tenant: entry.tenant },
       destinations: policy?.destinations ?? [],
       time: isoTime(this.o.clock.now()),
-    });
+    };
+  }
+
+  private announce(entry: Entry, n: Notification): void {
+    this.o.metrics.alertTransitions.inc({ event: n.event });
+    this.o.log.info(
+      {
+        [F.alert]: entry.name,
+        [F.policy]: entry.policyId,
+        [F.object]: `${entry.objectRef.kind}/${entry.objectRef.tenant}/${entry.objectRef.name}`,
+        event: n.event,
+        severity: n.alert.status.severity,
+      },
+      `alert ${n.event}`,
+    );
+    this.o.notify(n);
+  }
+
+  /**
+   * A change a user made (acknowledged, resolved or deleted an alert): its notification is
+   * recorded in the outbox first, in a write of its own, then sent, so it too survives a
+   * crash. Should the record fail to write, the notification is still sent, once.
+   */
+  private announceUserChange(entry: Entry, event: Notification['event'], alert: Alert): void {
+    const n = this.notification(entry, event, alert);
+    const records = this.o.records(n);
+    if (records.length === 0) {
+      this.announce(entry, n);
+      return;
+    }
+    this.o.store.batch(records.map((op) => ({ op }))).then(
+      () => this.o.schedule(() => this.announce(entry, n)),
+      (err: unknown) =>
+        this.o.schedule(() => {
+          this.o.log.warn({ [F.alert]: entry.name, [F.err]: String(err) }, 'outbox write failed');
+          this.announce(entry, n);
+        }),
+    );
   }
 
   private observePut(key: string, value: Uint8Array, modRevision: number, live: boolean): void {
@@ -464,7 +498,7 @@ export class AlertStage {
     // A state change alertmgr did not make: a user acknowledged or resolved the alert.
     if (alert.spec.state === 'resolved') this.cancelWaiting(pairOf(entry));
     if (alert.spec.state === 'acknowledged' || alert.spec.state === 'resolved') {
-      this.announce(entry, alert.spec.state, alert);
+      this.announceUserChange(entry, alert.spec.state, alert);
       this.status.touch(entry.policyId);
     }
   }
@@ -483,7 +517,7 @@ export class AlertStage {
     entry.committedRev = 0;
     this.book.refresh(entry);
     this.cancelWaiting(pairOf(entry));
-    if (last) this.announce(entry, 'deleted', last);
+    if (last) this.announceUserChange(entry, 'deleted', last);
     this.status.touch(entry.policyId);
     this.book.dropIfIdle(entry);
   }

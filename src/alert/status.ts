@@ -1,6 +1,6 @@
 import type { Clock, Timer } from '../clock.js';
 import { F, type Logger } from '../log.js';
-import type { Store } from '../store/index.js';
+import { mergeStatus, type Store } from '../store/index.js';
 
 export interface StatusWriterOptions {
   readonly store: Store;
@@ -155,26 +155,7 @@ export class PolicyStatusWriter {
   }
 
   /** Returns false when the policy changed under the write and it must be tried again. */
-  private async write(key: string, wanted: Record<string, unknown>): Promise<boolean> {
-    const kv = await this.o.store.get(key);
-    if (!kv) return true;
-    const document = JSON.parse(Buffer.from(kv.value).toString()) as Record<string, unknown>;
-    const current = (document.status ?? {}) as Record<string, unknown>;
-    const status = {
-      totalHits: 0,
-      ...current,
-      ...wanted,
-    };
-    if (JSON.stringify(sorted(status)) === JSON.stringify(sorted(current))) return true;
-    const value = JSON.stringify({ ...document, status });
-    const res = await this.o.store.txn(
-      [{ key, guard: { modRevision: kv.modRevision } }],
-      [{ type: 'put', key, value }],
-    );
-    return res.succeeded;
+  private write(key: string, wanted: Record<string, unknown>): Promise<boolean> {
+    return mergeStatus(this.o.store, key, wanted, { totalHits: 0 });
   }
-}
-
-function sorted(record: Record<string, unknown>): Array<[string, unknown]> {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

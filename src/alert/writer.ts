@@ -4,15 +4,23 @@ import type { Logger } from '../log.js';
 import { F } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { ALERT_KIND, decodeAlert, decodeObject, formatKey, type Alert } from '../model/index.js';
-import { MAX_TXN_OPS, type GuardedWrite, type KeyValue, type Store } from '../store/index.js';
-import type { AlertEvent } from '../exporter/types.js';
+import {
+  MAX_TXN_OPS,
+  type GuardedWrite,
+  type KeyValue,
+  type Store,
+  type WriteOp,
+} from '../store/index.js';
+import type { AlertEvent, Notification } from '../exporter/types.js';
 import type { AlertBook, Entry } from './book.js';
 import { applyIntents } from './lifecycle.js';
 
-/** A committed state change, ready to be announced to destinations. */
+export type Steps = ReadonlyArray<{ event: AlertEvent; alert: Alert }>;
+
+/** A committed state change, with its notifications, ready to be sent to destinations. */
 export interface Committed {
   readonly entry: Entry;
-  readonly steps: ReadonlyArray<{ event: AlertEvent; alert: Alert }>;
+  readonly notifications: readonly Notification[];
 }
 
 export interface WriterOptions {
@@ -34,6 +42,13 @@ export interface WriterOptions {
    */
   readonly onFailure: (error: unknown) => void;
   readonly clock: Clock;
+  /** The notifications announcing an alert's state changes. */
+  readonly describe: (entry: Entry, steps: Steps) => Notification[];
+  /**
+   * Durable records of a notification, written in the same transaction as the alert change
+   * it announces: the notification exists exactly when the change does.
+   */
+  readonly records: (notification: Notification) => WriteOp[];
   readonly maxConflicts?: number;
 }
 
@@ -41,7 +56,8 @@ interface Planned {
   readonly entry: Entry;
   readonly sending: number;
   readonly alert: Alert | undefined;
-  readonly steps: ReadonlyArray<{ event: AlertEvent; alert: Alert }>;
+  readonly notifications: readonly Notification[];
+  readonly records: readonly WriteOp[];
 }
 
 /**
@@ -136,8 +152,10 @@ export class AlertWriter {
   private plan(): Planned[] {
     const planned: Planned[] = [];
     const { book } = this.options;
+    let ops = 0;
     for (const name of this.dirty) {
-      if (planned.length >= MAX_TXN_OPS) break;
+      // The largest plan is one alert write and a record per destination of its policy.
+      if (ops >= MAX_TXN_OPS) break;
       this.dirty.delete(name);
       const entry = book.get(name);
       if (!entry || entry.intents.length === 0) continue;
@@ -150,8 +168,15 @@ export class AlertWriter {
         book.dropIfIdle(entry);
         continue;
       }
+      const notifications = this.options.describe(entry, steps);
+      const records = notifications.flatMap((n) => this.options.records(n));
+      if (ops > 0 && ops + 1 + records.length > MAX_TXN_OPS) {
+        this.dirty.add(name);
+        break;
+      }
+      ops += 1 + records.length;
       entry.sending = entry.intents.length;
-      planned.push({ entry, sending: entry.sending, alert, steps });
+      planned.push({ entry, sending: entry.sending, alert, notifications, records });
     }
     return planned;
   }
@@ -163,8 +188,9 @@ export class AlertWriter {
       name: p.entry.name,
     });
     const guard = { modRevision: p.entry.committedRev };
-    if (!p.alert) return { op: { type: 'delete', key }, guard };
-    return { op: { type: 'put', key, value: JSON.stringify(p.alert) }, guard };
+    const also = p.records;
+    if (!p.alert) return { op: { type: 'delete', key }, guard, also };
+    return { op: { type: 'put', key, value: JSON.stringify(p.alert) }, guard, also };
   }
 
   private applyResult(
@@ -184,7 +210,7 @@ export class AlertWriter {
         entry.committedRev = p.alert ? revision : 0;
         entry.intents = entry.intents.slice(p.sending);
         entry.conflicts = 0;
-        committed.push({ entry, steps: p.steps });
+        committed.push({ entry, notifications: p.notifications });
       } else {
         metrics.alertWrites.inc({ result: 'conflict' });
         this.rebase(entry, result?.current);

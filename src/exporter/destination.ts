@@ -14,17 +14,32 @@ export interface DestinationOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Every export is done with the notification: its outbox record can go. */
+  readonly onSettled: (notification: Notification) => void;
+}
+
+/** What the destination reports in its `status`. */
+export interface DestinationCounters {
+  /** Notifications sent by this process (the stored count is added by the status writer). */
+  sent: number;
+  lastError: string;
+  /** Bumped on every change, so the status writer knows when to write. */
+  version: number;
 }
 
 /**
  * One AlertDestination: a worker per export it carries, each with its own queue, so one
- * slow export (a hanging webhook) never holds back another (the file next to it).
+ * slow export (a hanging webhook) never holds back another (the file next to it). A
+ * notification is settled once every export is done with it.
  */
 export class Destination {
   readonly name: string;
+  readonly counters: DestinationCounters = { sent: 0, lastError: '', version: 0 };
   private readonly workers: ExportWorker[] = [];
+  /** Notification id → exports not yet done with it. */
+  private readonly unsettled = new Map<string, number>();
 
-  constructor(o: DestinationOptions) {
+  constructor(private readonly o: DestinationOptions) {
     const { ref } = o.compiled;
     this.name = `${ref.tenant}/${ref.name}`;
     const config = o.compiled as unknown as Record<string, unknown>;
@@ -40,6 +55,8 @@ export class Destination {
           log: o.log,
           metrics: o.metrics,
           timeoutMs: sendTimeoutMs(config[kind]),
+          onSettled: (n) => this.settle(n),
+          onResult: (result) => this.record(result),
         }),
       );
     }
@@ -47,7 +64,7 @@ export class Destination {
     if (unsupported.length > 0) {
       o.log.warn(
         { [F.destination]: this.name, kinds: unsupported },
-        'destination has export kinds this build cannot send yet; they are skipped',
+        'destination has export kinds this build cannot send; they are skipped',
       );
     }
   }
@@ -57,11 +74,35 @@ export class Destination {
   }
 
   send(notification: Notification): void {
+    if (this.workers.length === 0) {
+      this.o.onSettled(notification);
+      return;
+    }
+    this.unsettled.set(notification.id, this.workers.length);
     for (const worker of this.workers) worker.enqueue(notification);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+  /** Stops every export; returns the notifications some export had not delivered yet. */
+  async close(): Promise<Notification[]> {
+    const left = await Promise.all(this.workers.map((w) => w.close()));
+    const byId = new Map(left.flat().map((n) => [n.id, n]));
+    return [...byId.values()];
+  }
+
+  private settle(notification: Notification): void {
+    const remaining = (this.unsettled.get(notification.id) ?? 1) - 1;
+    if (remaining > 0) {
+      this.unsettled.set(notification.id, remaining);
+      return;
+    }
+    this.unsettled.delete(notification.id);
+    this.o.onSettled(notification);
+  }
+
+  private record(result: { sent: boolean; error?: string }): void {
+    if (result.sent) this.counters.sent++;
+    else this.counters.lastError = result.error ?? 'unknown error';
+    this.counters.version++;
   }
 }
 

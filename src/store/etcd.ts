@@ -10,6 +10,7 @@ import {
 import {
   DEFAULT_PAGE_SIZE,
   MAX_TXN_OPS,
+  opsOf,
   prefixEnd,
   toBytes,
   type BatchResult,
@@ -123,10 +124,10 @@ export class EtcdStore implements Store {
   }
 
   async batch(writes: readonly GuardedWrite[]): Promise<BatchResult> {
-    if (writes.length > MAX_TXN_OPS) {
+    if (opsOf(writes) > MAX_TXN_OPS) {
       throw new ValidationError(
         'writes',
-        `${writes.length} writes exceed ${MAX_TXN_OPS} per batch`,
+        `${opsOf(writes)} operations exceed ${MAX_TXN_OPS} per batch`,
       );
     }
     const results: Array<{ ok: boolean; current?: KeyValue }> = writes.map(() => ({ ok: true }));
@@ -141,7 +142,7 @@ export class EtcdStore implements Store {
         this.client.kv.txn(
           {
             compare: guarded.map((p) => toCompare(Buffer.from(p.write.op.key), p.write.guard!)),
-            success: pending.map((p) => toRequest(p.write.op)),
+            success: pending.flatMap((p) => [p.write.op, ...(p.write.also ?? [])].map(toRequest)),
             failure: guarded.map((p) => ({ request_range: { key: Buffer.from(p.write.op.key) } })),
           },
           this.opts(),

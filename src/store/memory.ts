@@ -2,6 +2,7 @@ import { CompactedError, ValidationError } from '../errors.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_TXN_OPS,
+  opsOf,
   toBytes,
   type BatchResult,
   type Guard,
@@ -111,10 +112,10 @@ export class MemoryStore implements Store {
 
   async batch(writes: readonly GuardedWrite[]): Promise<BatchResult> {
     this.assertOpen();
-    if (writes.length > MAX_TXN_OPS) {
+    if (opsOf(writes) > MAX_TXN_OPS) {
       throw new ValidationError(
         'writes',
-        `${writes.length} writes exceed ${MAX_TXN_OPS} per batch`,
+        `${opsOf(writes)} operations exceed ${MAX_TXN_OPS} per batch`,
       );
     }
     assertDistinctKeys(writes.map((w) => w.op.key));
@@ -127,7 +128,7 @@ export class MemoryStore implements Store {
         continue;
       }
       results.push({ ok: true });
-      applied.push(write.op);
+      applied.push(write.op, ...(write.also ?? []));
     }
     const revision = this.apply(applied);
     return { revision, results };

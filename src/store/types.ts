@@ -71,6 +71,16 @@ export interface GuardedWrite {
   readonly op: WriteOp;
   /** When set, the write happens only if the key's revision still matches. */
   readonly guard?: Guard;
+  /**
+   * More writes that go with `op`: applied in the same transaction exactly when `op` is,
+   * never otherwise (a record that must exist if and only if the change it describes does).
+   */
+  readonly also?: readonly WriteOp[];
+}
+
+/** Operations a batch sends to etcd; etcd limits a transaction to `MAX_TXN_OPS` of them. */
+export function opsOf(writes: readonly GuardedWrite[]): number {
+  return writes.reduce((sum, w) => sum + 1 + (w.also?.length ?? 0), 0);
 }
 
 export interface BatchResult {

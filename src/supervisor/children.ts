@@ -78,20 +78,29 @@ export class DestinationActors implements DestinationChildren {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** A destination is done with a notification (delivered, refused or dropped). */
+    private readonly settled: (destination: string, notification: Notification) => void,
   ) {}
 
   get idle(): boolean {
     return [...this.refs.values()].every((d) => d.destination.idle);
   }
 
+  /** The running destinations, by `<tenant>/<name>`, for their status. */
+  destinations(): Array<[string, Destination]> {
+    return [...this.refs].map(([name, d]) => [name, d.destination]);
+  }
+
   spawn(name: string, compiled: CompiledDestination): void {
-    this.stop(name);
+    const previous = this.refs.get(name);
+    this.stopActor(name);
     const destination = new Destination({
       compiled,
       sinks: this.sinks,
       clock: this.clock,
       log: this.log,
       metrics: this.metrics,
+      onSettled: (n) => this.settled(name, n),
     });
     const ref = spawn(
       this.parent as Ref<never>,
@@ -103,22 +112,44 @@ export class DestinationActors implements DestinationChildren {
       { ...escalate, initialState: destination } as never,
     );
     this.refs.set(name, { ref, destination });
+    // A changed destination takes over the old version's counts and what it had not
+    // delivered yet.
+    if (previous) {
+      Object.assign(destination.counters, previous.destination.counters);
+      void previous.destination.close().then((left) => {
+        for (const n of left) this.send(name, n);
+      });
+    }
   }
 
+  /** Stops a deleted destination; what it had not delivered is settled as dropped. */
   stop(name: string): void {
     const entry = this.refs.get(name);
     if (!entry) return;
-    this.refs.delete(name);
-    stop(entry.ref);
-    void entry.destination.close();
+    this.stopActor(name);
+    void entry.destination.close().then((left) => {
+      for (const n of left) this.settled(name, n);
+    });
   }
 
   send(name: string, notification: Notification): void {
     const entry = this.refs.get(name);
     if (entry) dispatch(entry.ref, notification);
+    else this.settled(name, notification);
   }
 
+  /** Stops everything, settling nothing: what was not delivered stays in the outbox. */
   stopAll(): void {
-    for (const name of [...this.refs.keys()]) this.stop(name);
+    for (const [name, entry] of [...this.refs]) {
+      this.stopActor(name);
+      void entry.destination.close();
+    }
+  }
+
+  private stopActor(name: string): void {
+    const entry = this.refs.get(name);
+    if (!entry) return;
+    this.refs.delete(name);
+    stop(entry.ref);
   }
 }

@@ -3,6 +3,7 @@ import { stop, type Ref } from 'nact';
 import { AlertStage, type AlertSnapshot } from '../alert/stage.js';
 import type { Clock } from '../clock.js';
 import type { DaemonConfig } from '../daemon/config.js';
+import { Outbox } from '../exporter/outbox.js';
 import { ExporterStage } from '../exporter/stage.js';
 import type { Notification, SinkFactory } from '../exporter/types.js';
 import type { Logger } from '../log.js';
@@ -49,6 +50,7 @@ export class Generation {
   private readonly policyActors: PolicyActors;
   private readonly destinationActors: DestinationActors;
   private readonly checkpointer: Checkpointer;
+  private readonly outbox: Outbox;
   private flushQueued = false;
   private stopped = false;
 
@@ -63,6 +65,12 @@ export class Generation {
     const exporterHost = host('exporter');
     this.hosts = [watcherHost, policyHost, alertHost, exporterHost];
 
+    this.outbox = new Outbox({
+      store: o.store,
+      statePrefix: o.config.statePrefix,
+      clock: o.clock,
+      log,
+    });
     this.policyActors = new PolicyActors(policyHost.ref, cache, log, o.metrics);
     this.destinationActors = new DestinationActors(
       exporterHost.ref,
@@ -70,10 +78,15 @@ export class Generation {
       o.clock,
       log,
       o.metrics,
+      (destination, n) => this.outbox.delivered(destination, n),
     );
 
     this.exporter = new ExporterStage({
       prefix: o.config.prefix,
+      store: o.store,
+      outbox: this.outbox,
+      clock: o.clock,
+      schedule: (work) => exporterHost.send(work),
       log,
       metrics: o.metrics,
       children: this.destinationActors,
@@ -91,6 +104,7 @@ export class Generation {
       gcIntervalMs: o.config.gcIntervalMs,
       schedule: (work) => alertHost.send(work),
       notify: (n) => exporterHost.send(() => this.exporter.notify(n)),
+      records: (n) => this.outbox.records(n),
       onFailure: (error) => o.onFailure('alert', error),
     });
 
@@ -210,7 +224,10 @@ export class Generation {
   /** True when no stage has work queued and no write or notification is in flight. */
   get idle(): boolean {
     return (
-      this.hosts.every((h) => h.pending === 0) && !this.alert.busy && this.destinationActors.idle
+      this.hosts.every((h) => h.pending === 0) &&
+      !this.alert.busy &&
+      this.destinationActors.idle &&
+      this.outbox.idle
     );
   }
 
@@ -225,7 +242,12 @@ export class Generation {
     this.checkpointer.stop();
     this.watcher.close();
     this.alert.close();
+    this.exporter.close();
     this.destinationActors.stopAll();
+    // Deliveries confirmed so far lose their records now, not at the next start (which
+    // would send them again).
+    void this.outbox.flush();
+    this.outbox.close();
     for (const host of this.hosts) {
       host.stopped = true;
       stop(host.ref);

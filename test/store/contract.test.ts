@@ -259,6 +259,27 @@ describe.each(adapters)('store contract: %s', (_name, create) => {
     expect((await store.get(`${p}free`))!.modRevision).toBe(result.revision);
   });
 
+  it('applies the companion writes of a guarded write exactly when it is applied', async () => {
+    const p = prefix();
+    const rev = await store.put(`${p}a`, 'old');
+    await store.put(`${p}b`, 'old');
+    const result = await store.batch([
+      {
+        op: { type: 'put', key: `${p}a`, value: 'new' },
+        guard: { modRevision: rev },
+        also: [{ type: 'put', key: `${p}a-record`, value: 'a changed' }],
+      },
+      {
+        op: { type: 'put', key: `${p}b`, value: 'new' },
+        guard: { modRevision: rev },
+        also: [{ type: 'put', key: `${p}b-record`, value: 'b changed' }],
+      },
+    ]);
+    expect(result.results.map((r) => r.ok)).toEqual([true, false]);
+    expect((await store.get(`${p}a-record`))!.modRevision).toBe(result.revision);
+    expect(await store.get(`${p}b-record`)).toBeUndefined();
+  });
+
   it('writes a batch of 128 in one transaction at one revision', async () => {
     const p = prefix();
     const before = await store.currentRevision();

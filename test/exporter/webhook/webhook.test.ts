@@ -237,6 +237,7 @@ describe('webhook behind an export worker', () => {
   it('delivers once after a 500, with the same notification id', async () => {
     receiver.answer = (_request, index) => (index === 0 ? 500 : 200);
     const metrics = createMetrics(new Registry());
+    const settled: string[] = [];
     const worker = new ExportWorker({
       destination: 'default/hooks',
       kind: 'webhookExport',
@@ -244,10 +245,12 @@ describe('webhook behind an export worker', () => {
       clock: systemClock,
       log: silentLogger(),
       metrics,
+      onSettled: (n) => settled.push(n.id),
     });
 
     worker.enqueue(sampleNotification('open', OPENED));
     await waitFor(() => receiver.requests.length === 2 && worker.idle, { what: 'the retry' });
+    expect(settled).toEqual(['node-down-n1-abc:1:open']);
     await worker.close();
 
     const ids = receiver.requests.map((r) => r.headers['x-alertmgr-notification-id']);
