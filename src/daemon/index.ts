@@ -34,6 +34,8 @@ export interface DaemonDeps {
   /** Called with every notification, whatever its destinations (the demo prints them). */
   readonly onNotification?: (notification: Notification) => void;
   readonly restartBudget?: number;
+  /** How long `stop` waits for in-flight writes and notifications; the contract says 10 s. */
+  readonly drainMs?: number;
   readonly restartWindowMs?: number;
 }
 
@@ -67,7 +69,8 @@ export function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   let stopped: Promise<void> | undefined;
   return Promise.resolve({
     isReady: () => supervisor.isReady(),
-    stop: () => (stopped ??= supervisor.stop().then(() => deps.log.info('alertmgr stopped'))),
+    stop: () =>
+      (stopped ??= supervisor.stop(deps.drainMs).then(() => deps.log.info('alertmgr stopped'))),
     done,
     supervisor,
   });

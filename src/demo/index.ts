@@ -77,13 +77,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
   const injector = new FaultInjector(store, createRandom(seed), fleet.objects, clock);
   injector.start();
+  // The daemon's timers do not hold the process open (a daemon ends when its work does);
+  // the demo has no socket or file either, so this is what keeps it running until Ctrl-C.
+  const keepAlive = setInterval(() => {}, 60_000);
+  // A reader that goes away (`alertmgr demo | head`) ends the demo quietly.
+  const closed = new Promise<number>((resolve) => options.out.once('error', () => resolve(0)));
   try {
-    const ended = [daemon.done, ...(options.stop ? [options.stop.then(() => 0)] : [])];
+    const ended = [daemon.done, closed, ...(options.stop ? [options.stop.then(() => 0)] : [])];
     if (options.durationMs !== undefined) {
       ended.push(new Promise((resolve) => setTimeout(() => resolve(0), options.durationMs)));
     }
     return await Promise.race(ended);
   } finally {
+    clearInterval(keepAlive);
     injector.stop();
     await daemon.stop();
     await store.close();

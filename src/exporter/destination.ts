@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { F, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { CompiledDestination } from '../model/index.js';
-import type { Notification, SinkFactory } from './types.js';
+import type { Notification, Sink, SinkFactory } from './types.js';
 import { ExportWorker } from './worker.js';
 
 /** The export blocks a destination may carry, in the order they appear in its spec. */
@@ -42,10 +42,20 @@ export class Destination {
   constructor(private readonly o: DestinationOptions) {
     const { ref } = o.compiled;
     this.name = `${ref.tenant}/${ref.name}`;
-    const config = o.compiled as unknown as Record<string, unknown>;
-    for (const kind of Object.keys(o.sinks)) {
-      if (config[kind] === undefined) continue;
-      const sink = o.sinks[kind]!(config[kind], { log: o.log, clock: o.clock });
+    const exports = exportsOf(o.compiled);
+    for (const [kind, config] of exports) {
+      const factory = o.sinks[kind];
+      if (!factory) continue;
+      let sink: Sink;
+      try {
+        sink = factory(config, { log: o.log, clock: o.clock });
+      } catch (err) {
+        // A plug-in's own check of its block: this export is skipped, the others still run.
+        const message = err instanceof Error ? err.message : String(err);
+        o.log.warn({ [F.destination]: this.name, kind, [F.err]: message }, 'export not usable');
+        this.counters.lastError = `${kind}: ${message}`;
+        continue;
+      }
       this.workers.push(
         new ExportWorker({
           destination: this.name,
@@ -54,13 +64,13 @@ export class Destination {
           clock: o.clock,
           log: o.log,
           metrics: o.metrics,
-          timeoutMs: sendTimeoutMs(config[kind]),
+          timeoutMs: sendTimeoutMs(config),
           onSettled: (n) => this.settle(n),
           onResult: (result) => this.record(result),
         }),
       );
     }
-    const unsupported = EXPORT_KINDS.filter((k) => config[k] !== undefined && !o.sinks[k]);
+    const unsupported = exports.map(([kind]) => kind).filter((kind) => !o.sinks[kind]);
     if (unsupported.length > 0) {
       o.log.warn(
         { [F.destination]: this.name, kinds: unsupported },
@@ -104,6 +114,14 @@ export class Destination {
     else this.counters.lastError = result.error ?? 'unknown error';
     this.counters.version++;
   }
+}
+
+/** Every export block of a destination, built-in and plug-in, with its kind. */
+function exportsOf(compiled: CompiledDestination): Array<[string, unknown]> {
+  const builtin = EXPORT_KINDS.map(
+    (kind) => [kind, (compiled as unknown as Record<string, unknown>)[kind]] as [string, unknown],
+  ).filter(([, config]) => config !== undefined);
+  return [...builtin, ...Object.entries(compiled.custom ?? {})];
 }
 
 /**

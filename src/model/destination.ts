@@ -110,6 +110,11 @@ export interface CompiledDestination {
   webhookExport?: CompiledWebhookExport;
   alertmanagerExport?: CompiledAlertmanagerExport;
   fileExport?: CompiledFileExport;
+  /**
+   * Export blocks of kinds alertmgr does not know itself (`spec.<name>Export`), as written:
+   * a destination kind added by a plug-in validates its own block.
+   */
+  custom?: Record<string, JsonObject>;
   /** Hash of the compiled spec: equal hashes mean the destination behaves the same. */
   specHash: string;
 }
@@ -138,7 +143,8 @@ export function compileDestination(ref: ObjectRef, object: StoredObject): Compil
     ),
     fileExport: compileOptional(spec.fileExport, 'spec.fileExport', compileFile),
   };
-  if (Object.values(exports).every((entry) => entry === undefined)) {
+  const custom = customExports(spec);
+  if (Object.values(exports).every((entry) => entry === undefined) && custom === undefined) {
     throw new ValidationError(
       'spec',
       'needs at least one of syslogExport, webhookExport, alertmanagerExport, fileExport',
@@ -146,12 +152,31 @@ export function compileDestination(ref: ObjectRef, object: StoredObject): Compil
   }
 
   // Absent exports are left out rather than set to undefined, so the result reads as JSON.
-  const result: CompiledDestination = { ref, specHash: stableHash(exports) };
+  const result: CompiledDestination = { ref, specHash: stableHash({ ...exports, custom }) };
+  if (custom) result.custom = custom;
   if (exports.syslogExport) result.syslogExport = exports.syslogExport;
   if (exports.webhookExport) result.webhookExport = exports.webhookExport;
   if (exports.alertmanagerExport) result.alertmanagerExport = exports.alertmanagerExport;
   if (exports.fileExport) result.fileExport = exports.fileExport;
   return result;
+}
+
+const BUILTIN_EXPORTS = new Set([
+  'syslogExport',
+  'webhookExport',
+  'alertmanagerExport',
+  'fileExport',
+]);
+
+/** The `<name>Export` blocks of kinds added by plug-ins; undefined when there are none. */
+function customExports(spec: JsonObject): Record<string, JsonObject> | undefined {
+  let found: Record<string, JsonObject> | undefined;
+  for (const [key, value] of Object.entries(spec)) {
+    if (!/^[a-z][A-Za-z0-9]*Export$/.test(key) || BUILTIN_EXPORTS.has(key)) continue;
+    found ??= {};
+    found[key] = expectObject(value, `spec.${key}`);
+  }
+  return found;
 }
 
 function compileOptional<T>(

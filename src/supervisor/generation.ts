@@ -223,6 +223,7 @@ export class Generation {
 
   /** True when no stage has work queued and no write or notification is in flight. */
   get idle(): boolean {
+    if (this.stopped) return true;
     return (
       this.hosts.every((h) => h.pending === 0) &&
       !this.alert.busy &&

@@ -120,7 +120,7 @@ describe('compileDestination', () => {
     ['no spec', undefined, 'spec: required'],
     [
       'no export',
-      { emailExport: {} },
+      { email: {} },
       'spec: needs at least one of syslogExport, webhookExport, alertmanagerExport, fileExport',
     ],
     [
@@ -252,5 +252,12 @@ describe('compileDestination', () => {
     expect(validationError(() => compileDestination(ref, object)).message).toBe(
       'kind: expected "AlertDestination", got "Node"',
     );
+  });
+
+  it('keeps the export blocks of plug-in kinds as written, for their own factories', () => {
+    const destination = compile({ emailExport: { to: 'ops@example.com' } });
+    expect(destination.custom).toEqual({ emailExport: { to: 'ops@example.com' } });
+    const other = compile({ emailExport: { to: 'noc@example.com' } });
+    expect(other.specHash).not.toBe(destination.specHash);
   });
 });
