@@ -48,7 +48,7 @@ export class Destination {
       if (!factory) continue;
       let sink: Sink;
       try {
-        sink = factory(config, { log: o.log, clock: o.clock });
+        sink = factory(config, { log: o.log, clock: o.clock, destination: this.name });
       } catch (err) {
         // A plug-in's own check of its block: this export is skipped, the others still run.
         const message = err instanceof Error ? err.message : String(err);

@@ -40,6 +40,8 @@ export interface Sink {
 export interface SinkContext {
   readonly log: Logger;
   readonly clock: Clock;
+  /** `<tenant>/<name>` of the AlertDestination the sink delivers for. */
+  readonly destination?: string;
 }
 
 /** Builds a sink from one export block of an AlertDestination's spec (already validated). */

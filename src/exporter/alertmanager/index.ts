@@ -2,13 +2,25 @@ import { isoTime, type Timer } from '../../clock.js';
 import { F } from '../../log.js';
 import type { CompiledAlertmanagerExport } from '../../model/index.js';
 import type { Notification, Sink, SinkContext, SinkFactory } from '../types.js';
-import { httpTarget, postJson, type HttpTarget } from '../webhook/http.js';
+import { getJson, httpTarget, postJson, type HttpTarget } from '../webhook/http.js';
 import { statusWord } from '../webhook/payload.js';
 import { postableAlert, sameLabels, withEnd, type PostableAlert } from './postable.js';
 
 export { postableAlert, type PostableAlert } from './postable.js';
 
 export const DEFAULT_REPOST_INTERVAL_MS = 60_000;
+
+/** The annotation that names the destination an alert was posted for. */
+export const DESTINATION_ANNOTATION = 'alertmgr_destination';
+
+/** What `GET /api/v2/alerts` returns of each alert, as far as adoption reads it. */
+interface ActiveAlert {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt?: string;
+  endsAt?: string;
+  generatorURL?: string;
+}
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 /**
@@ -38,10 +50,11 @@ export interface AlertmanagerSinkOptions {
  * through one queue, so a re-post built before a resolution can never land after it and fire
  * the alert again.
  *
- * Known limitation: the set of firing alerts lives in this sink's memory. After alertmgr
- * restarts, or after the destination is rebuilt because its spec changed, alerts that were
- * firing before are not re-posted until their next state change, so Alertmanager ends them
- * a few minutes later although they still fire in alertmgr.
+ * The set of firing alerts lives in this sink's memory. So that a restart of alertmgr (or a
+ * rebuilt destination) does not let Alertmanager end alerts that still fire, every alert is
+ * posted with an `alertmgr_destination` annotation naming its destination, and a new sink
+ * first takes over the alerts Alertmanager holds as active for that destination, then
+ * re-posts them with the rest. alertmgr resolves or deletes them as usual.
  */
 export class AlertmanagerSink implements Sink {
   private readonly target: HttpTarget;
@@ -61,6 +74,7 @@ export class AlertmanagerSink implements Sink {
     this.target = httpTarget(alertsUrl(config.url));
     this.repostIntervalMs = options.repostIntervalMs ?? DEFAULT_REPOST_INTERVAL_MS;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (context.destination) void this.serial(() => this.adopt(context.destination!));
   }
 
   /** Alerts this sink keeps re-posting; for tests and diagnostics. */
@@ -74,13 +88,13 @@ export class AlertmanagerSink implements Sink {
 
     let alert: PostableAlert;
     if (statusWord(notification) === 'firing') {
-      alert = postableAlert(notification, this.firingEnd());
+      alert = this.mark(postableAlert(notification, this.firingEnd()));
       this.firing.set(key, alert);
       this.schedule();
     } else {
       // Forgotten before the post, so a re-post in between cannot revive it.
       this.firing.delete(key);
-      alert = postableAlert(notification, notification.time);
+      alert = this.mark(postableAlert(notification, notification.time));
     }
 
     // Changed labels (a policy changed the severity) make a new alert in Alertmanager; the
@@ -97,6 +111,47 @@ export class AlertmanagerSink implements Sink {
     this.closing.abort();
     if (this.timer) this.context.clock.clearTimer(this.timer);
     this.timer = undefined;
+  }
+
+  private mark(alert: PostableAlert): PostableAlert {
+    const destination = this.context.destination;
+    if (!destination) return alert;
+    return {
+      ...alert,
+      annotations: { ...alert.annotations, [DESTINATION_ANNOTATION]: destination },
+    };
+  }
+
+  /**
+   * Takes over the alerts Alertmanager has active for this destination, posted by an earlier
+   * sink (before a restart). Alerts already known here are left as they are. A failure only
+   * costs those alerts their re-posts: it is logged and the sink carries on.
+   */
+  private async adopt(destination: string): Promise<void> {
+    try {
+      const active = await getJson<ActiveAlert[]>(this.target, {
+        timeoutMs: this.requestTimeoutMs,
+        signal: this.closing.signal,
+      });
+      for (const alert of active) {
+        if (alert.annotations?.[DESTINATION_ANNOTATION] !== destination) continue;
+        const key = `${alert.labels?.tenant ?? ''}/${alert.labels?.alert ?? ''}`;
+        if (this.firing.has(key) || !alert.labels || !alert.startsAt) continue;
+        this.firing.set(key, {
+          labels: alert.labels,
+          annotations: alert.annotations,
+          startsAt: alert.startsAt,
+          endsAt: alert.endsAt ?? this.firingEnd(),
+          ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
+        });
+      }
+      if (this.firing.size > 0) this.schedule();
+    } catch (err) {
+      this.context.log.warn(
+        { kind: 'alertmanagerExport', target: this.target.target, [F.err]: String(err) },
+        'could not read the active alerts back; they are re-posted at their next change',
+      );
+    }
   }
 
   private firingEnd(): string {

@@ -129,3 +129,34 @@ function describe(err: unknown): string {
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
   return `${err.message}${cause}`;
 }
+
+/** GETs JSON from `target` (with its credentials); failures are `DeliveryError`s too. */
+export async function getJson<T>(
+  target: HttpTarget,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<T> {
+  const headers = new Headers({ accept: 'application/json' });
+  if (target.authorization) headers.set('authorization', target.authorization);
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  try {
+    const response = await fetch(target.url, { headers, signal, redirect: 'error' });
+    if (!response.ok) {
+      throw new DeliveryError(
+        target.target,
+        `GET from ${target.target} answered ${response.status}`,
+        {
+          retryable: isRetryableStatus(response.status),
+        },
+      );
+    }
+    return (await response.json()) as T;
+  } catch (err) {
+    if (err instanceof DeliveryError) throw err;
+    const why = timeout.aborted ? `timed out after ${options.timeoutMs} ms` : describe(err);
+    throw new DeliveryError(target.target, `GET from ${target.target} failed: ${why}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+}

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isoTime, systemClock } from '../../../src/clock.js';
-import { alertmanagerSink } from '../../../src/exporter/alertmanager/index.js';
+import {
+  alertmanagerSink,
+  type AlertmanagerSink,
+} from '../../../src/exporter/alertmanager/index.js';
 import { silentLogger } from '../../../src/log.js';
 import { waitFor } from '../../helpers/poll.js';
 import { sampleAlert, sampleNotification } from '../webhook/receiver.js';
@@ -86,5 +89,34 @@ describe('alertmanager sink against a real Alertmanager', () => {
     expect(Date.parse(second.endsAt) - Date.parse(first.endsAt)).toBe(MINUTE);
     expect(second.startsAt).toBe(first.startsAt);
     await sink.close();
+  });
+
+  it('takes over the active alerts of its destination after a restart, keeping them firing', async () => {
+    const clock = new ManualClock(Date.now());
+    const context = { log: silentLogger(), clock, destination: 'default/am' };
+    const before = alertmanagerSink({ url: am.url }, context);
+    const alert = sampleAlert(isoTime(clock.now()), 'node-down-n1-adopted');
+    await before.send(sampleNotification('open', isoTime(clock.now()), alert));
+    // Another destination's alert on the same Alertmanager is not taken over.
+    const other = alertmanagerSink({ url: am.url }, { ...context, destination: 'lab/am' });
+    await other.send(
+      sampleNotification('open', isoTime(clock.now()), sampleAlert(isoTime(clock.now()), 'x-lab')),
+    );
+    await before.close();
+    await other.close();
+    const [first] = await am.alerts('alert="node-down-n1-adopted"');
+    expect(first.annotations.alertmgr_destination).toBe('default/am');
+
+    // A new sink for the same destination, as after a restart: nothing is sent to it.
+    const after = alertmanagerSink({ url: am.url }, context) as AlertmanagerSink;
+    await waitFor(() => after.firingCount === 1, { what: 'the alert taken over' });
+    clock.advance(MINUTE);
+    const [second] = await waitFor(async () => {
+      const found = await am.alerts('alert="node-down-n1-adopted"');
+      return found[0]?.updatedAt !== first.updatedAt && found;
+    });
+    expect(Date.parse(second.endsAt)).toBeGreaterThan(Date.parse(first.endsAt));
+    expect(second.status.state).toBe('active');
+    await after.close();
   });
 });
