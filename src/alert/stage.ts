@@ -475,6 +475,13 @@ export class AlertStage {
       return;
     }
     const objectRef = alert.status.objectRef;
+    const expected = alertName(alert.status.reason.policyId, objectRef);
+    if (alert.meta.name !== expected) {
+      // Not one of alertmgr's: its alert for that pair is named `expected`. Taking this one
+      // in would make two alerts for one pair.
+      this.rejectAlert(key, modRevision, new Error(`not an alert alertmgr wrote (${expected})`));
+      return;
+    }
     const entry = this.book.getOrCreate({
       name: String(alert.meta.name),
       tenant: String(alert.meta.tenant),

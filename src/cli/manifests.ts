@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import {
   ALERT_KIND,
   compileDestination,
+  type CompiledDestination,
   compilePolicy,
   decodeObject,
   describeType,
@@ -18,6 +19,7 @@ import {
   type ObjectRef,
   type StoredObject,
 } from '../model/index.js';
+import { REDACTED } from './render.js';
 import { ManifestError } from './errors.js';
 import { oneLine, readAll, type Io } from './io.js';
 import { displayName } from './kinds.js';
@@ -206,9 +208,36 @@ function checkKind(ref: ObjectRef, object: StoredObject): void {
       // The create revision only names the policy id, which validation does not need.
       compilePolicy(ref, object, 1, { clearDurationMs: DEFAULT_CONFIG.clearDurationMs });
       return;
-    case DESTINATION_KIND:
-      compileDestination(ref, object);
+    case DESTINATION_KIND: {
+      const compiled = compileDestination(ref, object);
+      refusePlaceholders(compiled);
       return;
+    }
+  }
+}
+
+/**
+ * `get` shows `[redacted]` in place of secrets. Applying such output back would overwrite the
+ * real secret with the placeholder, silently breaking the destination, so it is refused.
+ */
+function refusePlaceholders(destination: CompiledDestination): void {
+  const webhook = destination.webhookExport;
+  for (const [name, value] of Object.entries(webhook?.headers ?? {})) {
+    if (value === REDACTED) {
+      throw new ValidationError(
+        `spec.webhookExport.headers.${name}`,
+        `holds ${REDACTED}, the placeholder "get" shows for secrets; write the real value`,
+      );
+    }
+  }
+  for (const kind of ['webhookExport', 'alertmanagerExport'] as const) {
+    const url = destination[kind]?.url;
+    if (url && decodeURIComponent(url).includes(`:${REDACTED}@`)) {
+      throw new ValidationError(
+        `spec.${kind}.url`,
+        `holds ${REDACTED}, the placeholder "get" shows for passwords; write the real one`,
+      );
+    }
   }
 }
 

@@ -326,8 +326,13 @@ function addAlertCommand(program: Command, io: Io, act: Act, action: AlertAction
 function readUser(settings: Settings, env: NodeJS.ProcessEnv): string {
   const setting = settings.text('--user');
   const user = setting?.value ?? loginName(env);
-  if (user.trim() === '')
-    throw new ValidationError(setting?.source ?? '--user', 'must not be empty');
+  const source = setting?.source ?? '--user';
+  if (user.trim() === '') throw new ValidationError(source, 'must not be empty');
+  // The name goes into the alert's audit record and into log lines: one line, printable.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(user)) {
+    throw new ValidationError(source, 'must not hold control characters');
+  }
   return user;
 }
 

@@ -28,7 +28,7 @@ function isList(value: StoredObject | readonly StoredObject[]): value is readonl
   return Array.isArray(value);
 }
 
-const REDACTED = '[redacted]';
+export const REDACTED = '[redacted]';
 
 /**
  * A copy without secrets: webhook header values, and passwords in export URLs

@@ -61,8 +61,8 @@ export class PolicyStage {
   private readonly byKey = new Map<string, Known>();
   private readonly byScope = new Map<string, Set<string>>();
   private readonly dirty = new Set<string>();
-  /** Invalid policy keys, with the revision last logged, so each version is logged once. */
-  private readonly rejected = new Map<string, number>();
+  /** Invalid policy keys, with the problem last logged, so each problem is logged once. */
+  private readonly rejected = new Map<string, string>();
 
   constructor(private readonly o: PolicyStageOptions) {}
 
@@ -166,7 +166,9 @@ export class PolicyStage {
       this.unindex(current, kv.key);
     }
 
-    const info = toInfo(compiled, kv.key, storedHits(kv));
+    // A new id is a new policy: its hits start from zero, whatever the old one's status says.
+    const renewed = known?.info !== undefined && known.info.id !== compiled.id;
+    const info = toInfo(compiled, kv.key, renewed ? 0 : storedHits(kv));
     this.byKey.set(kv.key, { key: kv.key, compiled, info });
     this.index(compiled, kv.key);
     this.o.children.spawn(compiled);
@@ -229,8 +231,9 @@ export class PolicyStage {
   }
 
   private reject(kv: KeyValue, err: unknown): void {
-    if (this.rejected.get(kv.key) === kv.modRevision) return;
-    this.rejected.set(kv.key, kv.modRevision);
+    // Once per problem, not per revision: alertmgr's own status write makes a new revision.
+    if (this.rejected.get(kv.key) === String(err)) return;
+    this.rejected.set(kv.key, String(err));
     this.o.metrics.invalidPolicies.set(this.rejected.size);
     this.o.log.warn(
       { [F.policy]: kv.key, [F.revision]: kv.modRevision, [F.err]: String(err) },

@@ -63,7 +63,7 @@ export class Supervisor {
   }
 
   /** Graceful stop: no new input, let queued writes and notifications finish, then stop. */
-  async stop(drainMs = 10_000): Promise<void> {
+  async stop(drainMs = 8_000): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) this.o.clock.clearTimer(this.restartTimer);
     const generation = this.generation;

@@ -484,3 +484,34 @@ describe('apply on the example manifests', () => {
     expect(healed!.status.health).toBe('up');
   });
 });
+
+describe('apply of what get shows', () => {
+  it('refuses a destination holding the [redacted] placeholder instead of a secret', async () => {
+    const { prefix, root, run } = await setup('redacted');
+    const secret = (value: string) =>
+      [
+        'kind: AlertDestination',
+        'meta: {name: hook, tenant: default}',
+        'spec:',
+        '  webhookExport:',
+        '    url: http://127.0.0.1:9000/hook',
+        `    headers: {Authorization: "${value}"}`,
+        '',
+      ].join('\n');
+    await writeFiles(root, {
+      'real.yaml': secret('Bearer s3cret'),
+      'shown.yaml': secret('[redacted]'),
+    });
+    expect((await run(['apply', '-f', join(root, 'real.yaml')])).code).toBe(0);
+
+    const shown = await run(['get', 'destination', 'hook', '-o', 'yaml']);
+    expect(shown.stdout).toContain('[redacted]');
+    expect(shown.stdout).not.toContain('s3cret');
+
+    const back = await run(['apply', '-f', join(root, 'shown.yaml')]);
+    expect(back.code).toBe(2);
+    expect(oneLineError(back.stderr)).toMatch(/Authorization: holds \[redacted\]/);
+    const kept = await stored(etcd.store, `${prefix}/AlertDestination/default/hook`);
+    expect(kept?.spec.webhookExport.headers.Authorization).toBe('Bearer s3cret');
+  });
+});

@@ -1,7 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
-import { healthPolicy, holdsFor, scenario, stopScenarios, type PolicySpec } from './harness.js';
+import { waitFor } from '../helpers/poll.js';
+import {
+  healthPolicy,
+  holdsFor,
+  parse,
+  scenario,
+  stopScenarios,
+  type PolicySpec,
+} from './harness.js';
 
 /**
  * Invalid policies and malformed objects next to valid ones: the bad ones are reported and
@@ -174,5 +182,24 @@ describe('malformed objects', () => {
     // Still healthy: an object that goes from malformed to valid is picked up.
     await s.putNode('json-late', 'down');
     await s.waitState('node-down', 'json-late', 'open');
+  });
+});
+
+describe('alerts alertmgr did not write', () => {
+  it('ignores a copy of an alert under another name, so each pair keeps one alert', async () => {
+    const s = scenario(server, 'foreign');
+    await s.start();
+    await s.putPolicy('node-down', healthPolicy(['down']));
+    await s.putNode('n1', 'down');
+    const real = await s.waitState('node-down', 'n1', 'open');
+    const copy = await s.putRaw('Alert', 'default', 'dup-copy', JSON.stringify(real.doc));
+
+    await s.putNode('n1', 'up');
+    await waitFor(async () => parse((await s.store.get(real.key))!).spec.state === 'resolved', {
+      what: 'the real alert to resolve',
+    });
+    const left = await s.store.get(s.key('Alert', 'default', 'dup-copy'));
+    expect(left?.modRevision).toBe(copy);
+    await s.waitPolicyStatus('node-down', (st) => st.openAlerts === 0 && st.totalHits === 1);
   });
 });

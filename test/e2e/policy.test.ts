@@ -311,5 +311,7 @@ describe('policy updates', () => {
       what: "the old id's alert to be deleted",
     });
     expect((await s.alerts())[0]!.name).toBe(fresh.name);
+    // The new policy counts its own openings only.
+    await s.waitPolicyStatus('node-down', (st) => st.totalHits === 1 && st.openAlerts === 1);
   });
 });
