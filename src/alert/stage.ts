@@ -16,7 +16,7 @@ import type { Severity } from '../model/severity.js';
 import type { Store, WatchEvent, WriteOp } from '../store/index.js';
 import type { ObjectCache } from '../watcher/cache.js';
 import { AlertBook, type Entry } from './book.js';
-import { isActive, type Intent } from './lifecycle.js';
+import { isActive, SYSTEM_USER, type Intent } from './lifecycle.js';
 import { PolicyStatusWriter } from './status.js';
 import { Deadlines } from './timers.js';
 import { AlertWriter, type Committed, type Steps } from './writer.js';
@@ -115,6 +115,7 @@ export class AlertStage {
       metrics: o.metrics,
       schedule: o.schedule,
       onCommitted: (changes) => this.onCommitted(changes),
+      onForeignOpenings: (entry, count) => this.countOpenings(entry, count),
       onFailure: o.onFailure,
       clock: o.clock,
       describe: (entry, steps) => this.describe(entry, steps),
@@ -410,6 +411,11 @@ export class AlertStage {
     }
   }
 
+  private countOpenings(entry: Entry, count: number): void {
+    for (let i = 0; i < count; i++) this.status.hit(entry.policyId);
+    if (count > 0) this.status.touch(entry.policyId);
+  }
+
   private describe(entry: Entry, steps: Steps): Notification[] {
     return steps.map((step) => this.notification(entry, step.event, step.alert));
   }
@@ -494,17 +500,25 @@ export class AlertStage {
       entry.deferred.push(() => this.observePut(key, value, modRevision, live));
       return;
     }
+    if (this.writer.acceptEcho(entry, value, modRevision)) return;
     if (entry.committedRev >= modRevision) return;
 
-    const before = entry.committed?.spec.state;
+    const before = entry.committed;
     entry.committed = alert;
     entry.committedRev = modRevision;
     this.book.refresh(entry);
-    if (!live || before === alert.spec.state) return;
+    if (!live) return;
 
-    // A state change alertmgr did not make: a user acknowledged or resolved the alert.
+    // Openings this process did not write: an earlier run wrote them after the snapshot this
+    // one resumed from. The policy counts every opening, whoever wrote it.
+    this.countOpenings(entry, alert.status.totalHits - (before?.status.totalHits ?? 0));
+    if (before?.spec.state === alert.spec.state) return;
+
+    // A state change alertmgr did not make: a user acknowledged or resolved the alert. (A
+    // resolve by System is an earlier run's, already announced by it.)
     if (alert.spec.state === 'resolved') this.cancelWaiting(pairOf(entry));
-    if (alert.spec.state === 'acknowledged' || alert.spec.state === 'resolved') {
+    const byUser = alert.spec.state !== 'resolved' || alert.status.resolved?.user !== SYSTEM_USER;
+    if ((alert.spec.state === 'acknowledged' || alert.spec.state === 'resolved') && byUser) {
       this.announceUserChange(entry, alert.spec.state, alert);
       this.status.touch(entry.policyId);
     }
@@ -516,6 +530,10 @@ export class AlertStage {
     if (!entry) return;
     if (entry.sending > 0) {
       entry.deferred.push(() => this.observeDelete(key, modRevision));
+      return;
+    }
+    if (this.writer.acceptEcho(entry, undefined, 0)) {
+      this.book.dropIfIdle(entry);
       return;
     }
     if (entry.committedRev === 0 || entry.committedRev >= modRevision) return;

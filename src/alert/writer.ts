@@ -35,6 +35,8 @@ export interface WriterOptions {
    */
   readonly schedule: (work: () => void) => void;
   readonly onCommitted: (changes: Committed[]) => void;
+  /** Found an alert opened `count` more times by someone else than this process knew. */
+  readonly onForeignOpenings: (entry: Entry, count: number) => void;
   /**
    * A write failed for a reason that retrying will not fix. A write that failed because etcd
    * is unreachable or slow is retried here instead, with backoff, for as long as it takes:
@@ -74,6 +76,8 @@ export class AlertWriter {
   /** Consecutive failed batches, for the backoff; 0 after a batch goes through. */
   private failures = 0;
   private retryTimer: Timer | undefined;
+  /** Alerts whose last write failed without an answer, as planned: it may have happened. */
+  private readonly uncertain = new Map<string, Planned>();
   private readonly maxConflicts: number;
 
   constructor(private readonly options: WriterOptions) {
@@ -123,6 +127,7 @@ export class AlertWriter {
           for (const p of planned) {
             p.entry.sending = 0;
             this.dirty.add(p.entry.name);
+            this.uncertain.set(p.entry.name, p);
           }
           if (error instanceof AlertmgrError && error.retryable) this.retryLater(error);
           else this.options.onFailure(error);
@@ -204,13 +209,13 @@ export class AlertWriter {
       const entry = p.entry;
       const result = results[i];
       entry.sending = 0;
-      if (result?.ok) {
-        metrics.alertWrites.inc({ result: 'ok' });
-        entry.committed = p.alert;
-        entry.committedRev = p.alert ? revision : 0;
-        entry.intents = entry.intents.slice(p.sending);
-        entry.conflicts = 0;
-        committed.push({ entry, notifications: p.notifications });
+      const retried = this.uncertain.delete(entry.name);
+      if (!result?.ok && retried && landed(p.alert, result?.current?.value)) {
+        // An earlier try of this very write reached etcd, but its answer was lost: the write
+        // is done, and what it announces must still be announced (and counted).
+        committed.push(this.commit(entry, p, result!.current?.modRevision ?? 0));
+      } else if (result?.ok) {
+        committed.push(this.commit(entry, p, revision));
       } else {
         metrics.alertWrites.inc({ result: 'conflict' });
         this.rebase(entry, result?.current);
@@ -230,6 +235,30 @@ export class AlertWriter {
     }
   }
 
+  private commit(entry: Entry, p: Planned, revision: number): Committed {
+    this.options.metrics.alertWrites.inc({ result: 'ok' });
+    entry.committed = p.alert;
+    entry.committedRev = p.alert ? revision : 0;
+    entry.intents = entry.intents.slice(p.sending);
+    entry.conflicts = 0;
+    return { entry, notifications: p.notifications };
+  }
+
+  /**
+   * A change to an alert seen on the watch. When it is the write whose answer was lost, that
+   * write is done: it is committed and announced here, and true says the watch event needs
+   * nothing more.
+   */
+  acceptEcho(entry: Entry, value: Uint8Array | undefined, modRevision: number): boolean {
+    const lost = this.uncertain.get(entry.name);
+    if (!lost || entry.sending > 0 || !landed(lost.alert, value)) return false;
+    this.uncertain.delete(entry.name);
+    const committed = this.commit(entry, lost, modRevision);
+    this.options.book.refresh(entry);
+    this.options.onCommitted([committed]);
+    return true;
+  }
+
   /** Takes the alert's current state from a refused write, to apply the intents again. */
   private rebase(entry: Entry, current: KeyValue | undefined): void {
     entry.conflicts++;
@@ -247,8 +276,13 @@ export class AlertWriter {
     }
     try {
       const decoded = decodeObject(this.options.prefix, current.key, current.value);
+      const before = entry.committed;
       entry.committed = decodeAlert(decoded.ref, decoded.object);
       entry.committedRev = current.modRevision;
+      // Openings another writer made (an earlier run, past the snapshot this one resumed
+      // from) still count for the policy; their watch events will be skipped as known.
+      const opened = entry.committed.status.totalHits - (before?.status.totalHits ?? 0);
+      if (opened > 0) this.options.onForeignOpenings(entry, opened);
     } catch (err) {
       // An alert someone overwrote with garbage is replaced: it is alertmgr's to write.
       this.options.log.warn({ [F.alert]: entry.name, [F.err]: err }, 'invalid alert in etcd');
@@ -256,4 +290,15 @@ export class AlertWriter {
       entry.committedRev = current.modRevision;
     }
   }
+}
+
+/**
+ * Whether etcd holds what a write whose answer was lost meant to write. Planning the same
+ * intents again gives byte for byte the same alert (their times are fixed in the intents), so
+ * an exact match means that write, and not another, put it there. For a delete: the alert
+ * is gone.
+ */
+function landed(alert: Alert | undefined, value: Uint8Array | undefined): boolean {
+  if (!alert) return value === undefined;
+  return value !== undefined && Buffer.from(value).toString() === JSON.stringify(alert);
 }
