@@ -8,7 +8,13 @@ import {
   formatKey,
   type CompiledDestination,
 } from '../model/index.js';
-import { mergeStatus, type KeyValue, type Store, type WatchEvent } from '../store/index.js';
+import {
+  mergeStatus,
+  storedCount,
+  type KeyValue,
+  type Store,
+  type WatchEvent,
+} from '../store/index.js';
 import type { DestinationCounters } from './destination.js';
 import type { Outbox } from './outbox.js';
 import type { Notification } from './types.js';
@@ -153,7 +159,8 @@ export class ExporterStage {
     const current = this.running.get(name);
     // alertmgr's own status writes come back as updates; the sending part did not change.
     if (current === compiled.specHash) return;
-    if (!this.storedSent.has(name)) this.storedSent.set(name, storedSent(kv));
+    if (!this.storedSent.has(name))
+      this.storedSent.set(name, storedCount(kv, 'totalNotificationsSent'));
     // Spawning over a running child replaces it; the new one takes over its queue.
     this.o.children.spawn(name, compiled);
     this.running.set(name, compiled.specHash);
@@ -174,17 +181,5 @@ export class ExporterStage {
     this.o.children.stop(name);
     this.running.delete(name);
     this.o.log.info({ [F.destination]: name }, 'destination deleted');
-  }
-}
-
-function storedSent(kv: KeyValue): number {
-  try {
-    const doc = JSON.parse(Buffer.from(kv.value).toString()) as {
-      status?: { totalNotificationsSent?: unknown };
-    };
-    const sent = doc.status?.totalNotificationsSent;
-    return typeof sent === 'number' && Number.isSafeInteger(sent) && sent >= 0 ? sent : 0;
-  } catch {
-    return 0;
   }
 }

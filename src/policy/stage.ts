@@ -7,7 +7,7 @@ import {
   type CompiledPolicy,
   type ObjectRef,
 } from '../model/index.js';
-import type { KeyValue, WatchEvent } from '../store/index.js';
+import { storedCount, type KeyValue, type WatchEvent } from '../store/index.js';
 import type { PolicyInfo, Verdicts } from '../alert/stage.js';
 import { scopeId, type ObjectCache } from '../watcher/cache.js';
 import type { EvaluationResult } from './evaluate.js';
@@ -168,7 +168,7 @@ export class PolicyStage {
 
     // A new id is a new policy: its hits start from zero, whatever the old one's status says.
     const renewed = known?.info !== undefined && known.info.id !== compiled.id;
-    const info = toInfo(compiled, kv.key, renewed ? 0 : storedHits(kv));
+    const info = toInfo(compiled, kv.key, renewed ? 0 : storedCount(kv, 'totalHits'));
     this.byKey.set(kv.key, { key: kv.key, compiled, info });
     this.index(compiled, kv.key);
     this.o.children.spawn(compiled);
@@ -275,16 +275,4 @@ function toInfo(policy: CompiledPolicy, key: string, hits: number): PolicyInfo {
     destinations: policy.destinations,
     storedHits: hits,
   };
-}
-
-function storedHits(kv: KeyValue): number {
-  try {
-    const doc = JSON.parse(Buffer.from(kv.value).toString()) as {
-      status?: { totalHits?: unknown };
-    };
-    const hits = doc.status?.totalHits;
-    return typeof hits === 'number' && Number.isFinite(hits) && hits >= 0 ? hits : 0;
-  } catch {
-    return 0;
-  }
 }

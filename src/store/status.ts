@@ -1,4 +1,4 @@
-import type { Store } from './types.js';
+import type { KeyValue, Store } from './types.js';
 
 /**
  * Sets fields of an object's `status` in etcd, leaving the rest of the object as it is.
@@ -32,4 +32,20 @@ function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boo
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return false;
   return true;
+}
+
+/**
+ * A count alertmgr keeps in an object's `status` (a policy's `totalHits`, a destination's
+ * `totalNotificationsSent`), as stored; 0 when absent or not a count.
+ */
+export function storedCount(kv: KeyValue, field: string): number {
+  try {
+    const doc = JSON.parse(Buffer.from(kv.value).toString()) as {
+      status?: Record<string, unknown>;
+    };
+    const count = doc.status?.[field];
+    return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : 0;
+  } catch {
+    return 0;
+  }
 }
