@@ -7,8 +7,28 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
+  /** Read when /metrics is scraped; the live generation of stages points them at itself. */
+  const probes = { backlog: () => 0, lastSnapshotAt: () => 0 };
   const m = {
     registry,
+    probes,
+    backlog: new Gauge({
+      name: 'alertmgr_backlog',
+      help: 'Work handed between stages and not done yet: messages, dirty objects, alert writes',
+      registers: [registry],
+      collect() {
+        this.set(probes.backlog());
+      },
+    }),
+    snapshotAge: new Gauge({
+      name: 'alertmgr_snapshot_age_seconds',
+      help: 'Seconds since the last stage snapshot was saved to etcd; -1 before the first',
+      registers: [registry],
+      collect() {
+        const at = probes.lastSnapshotAt();
+        this.set(at === 0 ? -1 : (Date.now() - at) / 1000);
+      },
+    }),
     eventsReceived: new Counter({
       name: 'alertmgr_watch_events_total',
       help: 'Watch events received from etcd, by kind class (object, policy, destination, alert)',

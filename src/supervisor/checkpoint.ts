@@ -42,6 +42,8 @@ export interface CheckpointOptions {
 export class Checkpointer {
   private timer: Timer | undefined;
   private savedRevision = 0;
+  /** When the last snapshot was saved (milliseconds since the epoch); 0 before the first. */
+  savedAt = 0;
   private saving: Promise<void> | undefined;
   private stopped = false;
 
@@ -93,6 +95,7 @@ export class Checkpointer {
       await this.o.store.save(stage, bytes, taken.revision);
     }
     this.savedRevision = taken.revision;
+    this.savedAt = Date.now();
     this.o.metrics.snapshots.inc({ result: 'saved' });
     this.o.log.debug({ [F.revision]: taken.revision }, 'snapshot saved');
   }

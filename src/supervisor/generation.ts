@@ -54,7 +54,10 @@ export class Generation {
   private flushQueued = false;
   private stopped = false;
 
+  private readonly metrics: Metrics;
+
   constructor(o: GenerationOptions) {
+    this.metrics = o.metrics;
     const log = o.log.child({ generation: o.number });
     const cache = new ObjectCache();
     const host = (stage: string) =>
@@ -143,10 +146,7 @@ export class Generation {
         if (alert) alertHost.send(() => this.alert.restore(alert));
         return loadSnapshot<WatcherSnapshot>('watcher', snapshotSource);
       },
-      backlog: () =>
-        this.hosts.reduce((sum, h) => sum + h.pending, 0) +
-        this.policy.pendingKeys +
-        this.alert.backlog,
+      backlog: () => this.backlog,
       highWater: o.config.backlogHighWater,
       lowWater: o.config.backlogLowWater,
       store: o.store,
@@ -198,6 +198,17 @@ export class Generation {
   start(): void {
     this.hosts[0]!.send(() => this.watcher.start());
     this.checkpointer.start();
+    this.metrics.probes.backlog = () => (this.stopped ? 0 : this.backlog);
+    this.metrics.probes.lastSnapshotAt = () => this.checkpointer.savedAt;
+  }
+
+  /** Work handed between stages and not done yet, which the watcher holds back for. */
+  get backlog(): number {
+    return (
+      this.hosts.reduce((sum, h) => sum + h.pending, 0) +
+      this.policy.pendingKeys +
+      this.alert.backlog
+    );
   }
 
   /**
