@@ -69,13 +69,25 @@ async function launch(dataDir: string, clientPort: number, peerPort: number): Pr
   const store = new EtcdStore({ endpoints: [endpoint], requestTimeoutMs: 2_000 });
 
   const ready = async (proc: ChildProcess) => {
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}`);
-        return (await store.currentRevision()) > 0;
-      },
-      { timeoutMs: 20_000, what: `etcd on ${endpoint}` },
-    );
+    // An etcd that exits (a port taken meanwhile) fails the start at once, for a retry on
+    // other ports, rather than after the whole wait.
+    let onExit: () => void = () => {};
+    const exited = new Promise<never>((_, reject) => {
+      onExit = () => reject(new Error(`etcd exited with ${proc.exitCode}`));
+      if (proc.exitCode !== null) onExit();
+      else proc.once('exit', onExit);
+    });
+    try {
+      await Promise.race([
+        exited,
+        waitFor(async () => (await store.currentRevision()) > 0, {
+          timeoutMs: 20_000,
+          what: `etcd on ${endpoint}`,
+        }),
+      ]);
+    } finally {
+      proc.off('exit', onExit);
+    }
   };
   try {
     await ready(child);
