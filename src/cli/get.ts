@@ -32,9 +32,7 @@ export async function getObjects(
   const objects = await list(store, prefix, request, io);
   if (objects.length === 0 && request.output === 'table') {
     const where = request.allTenants ? 'any tenant' : `tenant ${JSON.stringify(request.tenant)}`;
-    // Kinds are case-sensitive, and apply prints them in lower case as kubectl does.
-    const hint = /^[a-z]/.test(request.kind) ? ' (kinds are case-sensitive, e.g. Node)' : '';
-    writeLine(io.stderr, `no ${request.kind} objects found in ${where}${hint}`);
+    writeLine(io.stderr, `no ${request.kind} objects found in ${where}`);
     return;
   }
   print(objects, objects, request, clock, io);

@@ -250,7 +250,8 @@ function requiredString(value: unknown, field: string): string {
   return value;
 }
 
-function describeFsError(err: unknown): string {
+/** Why a file could not be read, in words, for a one-line message. */
+export function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES') return 'permission denied';

@@ -2,6 +2,7 @@ import { ValidationError } from '../errors.js';
 import { decodeObject, type DecodedObject } from '../model/index.js';
 import { EtcdStore, type KeyValue, type Store } from '../store/index.js';
 import { InvalidObjectError } from './errors.js';
+import { etcdStoreOptions } from './etcd-access.js';
 import type { Connection } from './options.js';
 
 /** Deadline of each etcd call a command makes: long enough for a busy cluster, not forever. */
@@ -16,7 +17,7 @@ export async function withStore<T>(
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
   const store = new EtcdStore({
-    endpoints: connection.etcdEndpoints,
+    ...etcdStoreOptions(connection.etcdEndpoints, connection.etcdAccess),
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
   });
   try {

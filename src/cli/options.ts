@@ -1,14 +1,17 @@
 import { Option } from 'commander';
 
-import { DEFAULT_CONFIG, type DaemonConfig } from '../daemon/config.js';
+import { DEFAULT_CONFIG, type DaemonConfig, type EtcdAccess } from '../daemon/config.js';
 import { ValidationError } from '../errors.js';
 import { formatDuration, normalizePrefix, parseDuration } from '../model/index.js';
+import type { ConfigFile } from './config-file.js';
+import { resolveEtcdAccess } from './etcd-access.js';
 
 /**
  * Flags in three layers: what the user passes (a flag, else its `ALERTMGR_*` twin in the
- * environment, else the default), a resolve step that validates and normalises, and the
- * compiled form the commands use (`DaemonConfig`, `Connection`). A bad value is a
- * ValidationError naming the flag or variable it came from, so the user knows which to fix.
+ * environment, else the key of the same name in `run`'s settings file, else the default), a
+ * resolve step that validates and normalises, and the compiled form the commands use
+ * (`DaemonConfig`, `Connection`). A bad value is a ValidationError naming the flag, variable
+ * or file key it came from, so the user knows which to fix.
  */
 
 /** The environment twin of a flag: `--etcd-endpoints` → `ALERTMGR_ETCD_ENDPOINTS`. */
@@ -29,50 +32,78 @@ export function flag(flags: string, description: string, fallback?: string): Opt
   return option;
 }
 
+/** The examples section of a command's help. */
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}
+
 /** A raw setting and where it came from, for messages. */
 export interface Setting<T = string> {
   readonly value: T;
-  /** `--prefix` or `ALERTMGR_PREFIX`. */
+  /** `--prefix`, `ALERTMGR_PREFIX` or `/etc/alertmgr/config.yaml: prefix`. */
   readonly source: string;
+  /** Set for a value from a settings file: the directory its relative paths start from. */
+  readonly relativeTo?: string;
 }
 
-/** Reads flags parsed by commander (`optsWithGlobals()`), falling back to the environment. */
+/**
+ * Reads flags parsed by commander (`optsWithGlobals()`), falling back to the environment and
+ * then to the settings file, when there is one.
+ */
 export class Settings {
   constructor(
     private readonly flags: Readonly<Record<string, unknown>>,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly file?: ConfigFile,
   ) {}
 
-  /** The flag's text, else its twin's; an empty variable counts as unset. */
+  /** The same flags and environment over a settings file. */
+  withFile(file: ConfigFile): Settings {
+    return new Settings(this.flags, this.env, file);
+  }
+
+  /** Whether the flag itself was given (not its twin), whatever its value. */
+  given(long: string): boolean {
+    return this.flags[attributeName(long)] !== undefined;
+  }
+
+  /** The flag's text, else its twin's, else the file's; an empty variable counts as unset. */
   text(long: string): Setting | undefined {
     const given = this.flags[attributeName(long)];
     if (typeof given === 'string') return { value: given, source: long };
 
     const name = envName(long);
     const fromEnv = this.env[name];
-    return fromEnv ? { value: fromEnv, source: name } : undefined;
+    return fromEnv ? { value: fromEnv, source: name } : this.fromFile(long);
   }
 
-  /** A repeatable flag; its twin holds the values separated by commas. */
+  /** A repeatable flag; its twin and the file hold the values separated by commas. */
   list(long: string): Setting<string[]> | undefined {
     const given = this.flags[attributeName(long)];
     if (Array.isArray(given)) return { value: given.map(String), source: long };
 
     const name = envName(long);
     const fromEnv = this.env[name];
-    return fromEnv ? { value: splitList(fromEnv), source: name } : undefined;
+    if (fromEnv) return { value: splitList(fromEnv), source: name };
+    const fromFile = this.fromFile(long);
+    return fromFile && { ...fromFile, value: splitList(fromFile.value) };
   }
 
-  /** A switch: the flag sets it; its twin may say true/false, 1/0, yes/no. */
+  /** A switch: the flag sets it; its twin or the file may say true/false, 1/0, yes/no. */
   bool(long: string): boolean {
     if (this.flags[attributeName(long)] === true) return true;
 
     const name = envName(long);
-    const fromEnv = this.env[name]?.trim().toLowerCase();
-    if (!fromEnv) return false;
-    if (['1', 'true', 'yes'].includes(fromEnv)) return true;
-    if (['0', 'false', 'no'].includes(fromEnv)) return false;
-    throw new ValidationError(name, `expected true or false, got ${JSON.stringify(fromEnv)}`);
+    const fromEnv = this.env[name];
+    const setting = fromEnv ? { value: fromEnv, source: name } : this.fromFile(long);
+    if (setting === undefined) return false;
+    const text = setting.value.trim().toLowerCase();
+    if (['1', 'true', 'yes'].includes(text)) return true;
+    if (['0', 'false', 'no'].includes(text)) return false;
+    throw new ValidationError(
+      setting.source,
+      `expected true or false, got ${JSON.stringify(setting.value)}`,
+    );
   }
 
   /** A text setting checked against a fixed set of choices. */
@@ -84,6 +115,19 @@ export class Settings {
       setting.source,
       `unknown value ${JSON.stringify(setting.value)}; expected one of ${choices.join(', ')}`,
     );
+  }
+
+  /** The variable itself, for settings that have no flag (the etcd password). */
+  envOnly(name: string): Setting | undefined {
+    const value = this.env[name];
+    return value ? { value, source: name } : undefined;
+  }
+
+  private fromFile(long: string): Setting | undefined {
+    const key = long.replace(/^--/, '');
+    const value = this.file?.values.get(key);
+    if (this.file === undefined || value === undefined) return undefined;
+    return { value, source: `${this.file.path}: ${key}`, relativeTo: this.file.dir };
   }
 }
 
@@ -103,12 +147,15 @@ export interface Connection {
   readonly etcdEndpoints: readonly string[];
   /** Normalised: no trailing slash. */
   readonly prefix: string;
+  readonly etcdAccess: EtcdAccess;
 }
 
 export function resolveConnection(settings: Settings): Connection {
+  const etcdEndpoints = readEndpoints(settings.text('--etcd-endpoints'));
   return {
-    etcdEndpoints: readEndpoints(settings.text('--etcd-endpoints')),
+    etcdEndpoints,
     prefix: readPrefix(settings.text('--prefix'), DEFAULT_CONFIG.prefix),
+    etcdAccess: resolveEtcdAccess(settings, etcdEndpoints),
   };
 }
 

@@ -1,33 +1,30 @@
 import { userInfo } from 'node:os';
 
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 import { systemClock } from '../clock.js';
 import { DEFAULT_CONFIG } from '../daemon/config.js';
 import { ValidationError } from '../errors.js';
-import { ALERT_KIND, formatDuration } from '../model/index.js';
+import { ALERT_KIND } from '../model/index.js';
 import { changeAlert, type AlertAction } from './alerts.js';
 import { applyManifests } from './apply.js';
 import { deleteObject } from './delete.js';
 import { EXIT_OK } from './errors.js';
 import { getObjects } from './get.js';
 import { writeLine, type Io } from './io.js';
-import { checkSegment, displayName, resolveKind } from './kinds.js';
+import { checkSegment, displayName, findStoredKind, resolveKind } from './kinds.js';
 import { readManifests } from './manifests.js';
 import { withStore } from './objects.js';
-import {
-  flag,
-  LOG_LEVELS,
-  readDuration,
-  resolveConnection,
-  resolveDaemonConfig,
-  Settings,
-} from './options.js';
+import { examples, flag, readDuration, resolveConnection, Settings } from './options.js';
 import { OUTPUT_FORMATS } from './render.js';
-import { runDaemon, stopSignal } from './run.js';
+import { addRun } from './run-command.js';
+import { stopSignal } from './run.js';
 
 /** An action returns its exit code; commander's own errors are mapped by `main`. */
-type Action = (settings: Settings, args: Array<string | undefined>) => Promise<number | void>;
+export type Action = (
+  settings: Settings,
+  args: Array<string | undefined>,
+) => Promise<number | void>;
 
 /**
  * The command tree. Each command is declared with its flags and examples, and its action
@@ -50,6 +47,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       ),
     )
     .addOption(flag('--prefix <path>', 'etcd key prefix of all objects', DEFAULT_CONFIG.prefix));
+  addEtcdAccessFlags(program);
 
   // Commander calls an action with the positional arguments, the options and the command.
   const act: Act =
@@ -71,78 +69,28 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   return program;
 }
 
-type Act = (action: Action) => (...args: unknown[]) => Promise<void>;
+export type Act = (action: Action) => (...args: unknown[]) => Promise<void>;
 
-function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+/**
+ * How every command reaches a secured etcd. The password has no flag (see etcd-access.ts);
+ * `--etcd-password` is declared, hidden, only to refuse it without echoing its value.
+ */
+function addEtcdAccessFlags(program: Command): void {
+  program
+    .addOption(flag('--etcd-ca <file>', "PEM CA bundle that signed etcd's certificate"))
+    .addOption(flag('--etcd-cert <file>', 'PEM client certificate, with --etcd-key'))
+    .addOption(flag('--etcd-key <file>', 'PEM key of the client certificate'))
+    .addOption(
+      flag('--etcd-user <name>', 'etcd user; its password from ALERTMGR_ETCD_PASSWORD or a file'),
+    )
+    .addOption(flag('--etcd-password-file <file>', "file holding the etcd user's password"))
+    .addOption(new Option('--etcd-password [password]').hideHelp());
 }
 
 const tenantFlag = () => flag('--tenant <tenant>', 'tenant of the object', 'default');
 
 function readTenant(settings: Settings): string {
   return checkSegment(settings.text('--tenant')?.value ?? 'default', '--tenant');
-}
-
-function addRun(program: Command, io: Io, act: Act): void {
-  const d = DEFAULT_CONFIG;
-  program
-    .command('run')
-    .description('run the daemon: watch etcd, open and resolve alerts, send notifications')
-    .addOption(
-      flag('--state-prefix <path>', "etcd key prefix of alertmgr's own state", d.statePrefix),
-    )
-    .addOption(
-      flag(
-        '--clear-duration <duration>',
-        'how long a condition must be false before its alert resolves, for policies without one',
-        formatDuration(d.clearDurationMs),
-      ),
-    )
-    .addOption(
-      flag(
-        '--gc-retention <duration>',
-        'how long resolved alerts are kept',
-        formatDuration(d.gcRetentionMs),
-      ),
-    )
-    .addOption(
-      flag(
-        '--gc-interval <duration>',
-        'how often resolved alerts are collected',
-        formatDuration(d.gcIntervalMs),
-      ),
-    )
-    .addOption(
-      flag(
-        '--snapshot-interval <duration>',
-        'how often stage snapshots are saved under the state prefix; 0s turns them off',
-        formatDuration(d.snapshotIntervalMs),
-      ),
-    )
-    .addOption(
-      flag(
-        '--http <host:port>',
-        'address of /metrics, /healthz and /readyz',
-        `${d.http.host}:${d.http.port}`,
-      ),
-    )
-    .addOption(flag('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, d.logLevel))
-    .addOption(flag('--store <store>', 'etcd, or memory for an empty in-process store', d.store))
-    .addHelpText(
-      'after',
-      examples(
-        'alertmgr run --etcd-endpoints http://10.0.0.5:2379,http://10.0.0.6:2379',
-        'ALERTMGR_LOG_LEVEL=debug alertmgr run --http 0.0.0.0:9464 --clear-duration 30s',
-      ),
-    )
-    .action(
-      act(async (settings) => {
-        const config = resolveDaemonConfig(settings);
-        // Loaded here, not at the top: the other commands need none of the daemon.
-        const { startDaemon } = await import('../daemon/index.js');
-        return runDaemon(config, io, { startDaemon });
-      }),
-    );
 }
 
 function addDemo(program: Command, io: Io, act: Act): void {
@@ -225,7 +173,7 @@ function addGet(program: Command, io: Io, act: Act): void {
   program
     .command('get')
     .description('show objects of a kind: alerts, policies, destinations or a managed kind')
-    .argument('<kind>', 'alert(s), policy/policies, destination(s), or a kind such as Node')
+    .argument('<kind>', 'alert(s), policy/policies, destination(s), or a kind such as node(s)')
     .argument('[name]', 'one object; all of the kind when left out')
     .addOption(tenantFlag())
     .addOption(flag('-A, --all-tenants', 'list objects of every tenant'))
@@ -236,6 +184,7 @@ function addGet(program: Command, io: Io, act: Act): void {
         'alertmgr get alerts',
         'alertmgr get policy node-down -o yaml',
         'alertmgr get DistributedServiceCard -A',
+        'alertmgr get nodes --tenant lab',
       ),
     )
     .action(
@@ -252,9 +201,11 @@ function addGet(program: Command, io: Io, act: Act): void {
         if (allTenants && name !== undefined) {
           throw new ValidationError('--all-tenants', 'cannot be used with a NAME');
         }
-        await withStore(connection, (store) =>
-          getObjects(store, connection.prefix, request, systemClock, io),
-        );
+        await withStore(connection, async (store) => {
+          const stored = await findStoredKind(store, connection.prefix, request.kind);
+          const found = { ...request, kind: stored };
+          await getObjects(store, connection.prefix, found, systemClock, io);
+        });
       }),
     );
 }
@@ -268,17 +219,24 @@ function addDelete(program: Command, io: Io, act: Act): void {
     .addOption(tenantFlag())
     .addHelpText(
       'after',
-      examples('alertmgr delete policy node-down', 'alertmgr delete Node n1 --tenant lab'),
+      examples('alertmgr delete policy node-down', 'alertmgr delete node n1 --tenant lab'),
     )
     .action(
       act(async (settings, [kind = '', name = '']) => {
         const connection = resolveConnection(settings);
-        const ref = {
+        const given = {
           kind: resolveKind(kind),
           tenant: readTenant(settings),
           name: checkSegment(name, 'NAME'),
         };
-        await withStore(connection, (store) => deleteObject(store, connection.prefix, ref));
+        const ref = await withStore(connection, async (store) => {
+          const stored = {
+            ...given,
+            kind: await findStoredKind(store, connection.prefix, given.kind),
+          };
+          await deleteObject(store, connection.prefix, stored);
+          return stored;
+        });
         writeLine(io.stdout, `${displayName(ref)} deleted`);
       }),
     );

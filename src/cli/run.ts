@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { EtcdStore, MemoryStore, type Store } from '../store/index.js';
 import { EXIT_FAILURE, EXIT_OK } from './errors.js';
+import { etcdStoreOptions } from './etcd-access.js';
 import type { Io } from './io.js';
 
 /**
@@ -60,7 +61,7 @@ export async function runDaemon(
   const store: Store =
     config.store === 'memory'
       ? new MemoryStore()
-      : new EtcdStore({ endpoints: config.etcdEndpoints });
+      : new EtcdStore(etcdStoreOptions(config.etcdEndpoints, config.etcdAccess));
   const signal = stopSignal(options.signals ?? process);
 
   let daemon: RunnableDaemon | undefined;

@@ -5,6 +5,8 @@
 export interface DaemonConfig {
   readonly store: 'etcd' | 'memory';
   readonly etcdEndpoints: readonly string[];
+  /** TLS material and credentials for etcd; absent or empty: plain, unauthenticated. */
+  readonly etcdAccess?: EtcdAccess;
   /** Where managed objects, policies, destinations and alerts live. */
   readonly prefix: string;
   /** Where alertmgr keeps its own bookkeeping; never inside `prefix`. */
@@ -40,3 +42,48 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   http: { host: '127.0.0.1', port: 9464 },
   logLevel: 'info',
 };
+
+/**
+ * How alertmgr proves itself to etcd. The PEM contents are read from the files the operator
+ * named when the settings are resolved, so a missing or unreadable file is found at start-up.
+ */
+export interface EtcdAccess {
+  readonly tls?: {
+    /** CA bundle that signed etcd's server certificate; absent: the system's CAs. */
+    readonly ca?: Buffer;
+    /** Client certificate and its key, for an etcd started with `--client-cert-auth`. */
+    readonly cert?: Buffer;
+    readonly key?: Secret<Buffer>;
+  };
+  readonly auth?: { readonly username: string; readonly password: Secret };
+}
+
+/**
+ * A value that must never reach a log, an error message or a printed config: it shows as
+ * `[redacted]` however it is turned into text (JSON, pino, util.inspect, template strings),
+ * and only `reveal()` gives the value, at the one place that hands it to the etcd client.
+ * Passwords and private keys are kept this way.
+ */
+export class Secret<T = string> {
+  readonly #value: T;
+
+  constructor(value: T) {
+    this.#value = value;
+  }
+
+  reveal(): T {
+    return this.#value;
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[redacted]';
+  }
+}
