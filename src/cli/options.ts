@@ -182,9 +182,28 @@ export function resolveDaemonConfig(settings: Settings): DaemonConfig {
       settings.text('--snapshot-interval'),
       DEFAULT_CONFIG.snapshotIntervalMs,
     ),
+    restartBudget: readCount(settings.text('--restart-budget'), DEFAULT_CONFIG.restartBudget),
+    restartWindowMs: readDuration(
+      settings.text('--restart-window'),
+      DEFAULT_CONFIG.restartWindowMs,
+      1,
+    ),
     http: readHostPort(settings.text('--http')) ?? DEFAULT_CONFIG.http,
     logLevel: settings.choice('--log-level', LOG_LEVELS, DEFAULT_CONFIG.logLevel),
   };
+}
+
+/** A whole number of at least 0, such as a count of restarts. */
+function readCount(setting: Setting | undefined, fallback: number): number {
+  if (setting === undefined) return fallback;
+  const value = Number(setting.value.trim());
+  if (setting.value.trim() === '' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(
+      setting.source,
+      `expected a whole number of 0 or more, got ${JSON.stringify(setting.value)}`,
+    );
+  }
+  return value;
 }
 
 function readEndpoints(setting: Setting | undefined): string[] {

@@ -57,6 +57,20 @@ export function addRun(program: Command, io: Io, act: Act): void {
     )
     .addOption(
       flag(
+        '--restart-budget <count>',
+        'stage restarts allowed within --restart-window before the process exits 1',
+        String(d.restartBudget),
+      ),
+    )
+    .addOption(
+      flag(
+        '--restart-window <duration>',
+        'the window --restart-budget counts restarts in',
+        formatDuration(d.restartWindowMs),
+      ),
+    )
+    .addOption(
+      flag(
         '--http <host:port>',
         'address of /metrics, /healthz and /readyz',
         `${d.http.host}:${d.http.port}`,

@@ -56,7 +56,11 @@ export async function runDaemon(
   io: Io,
   options: RunOptions,
 ): Promise<number> {
-  const log = createLogger({ level: config.logLevel, destination: io.stdout });
+  const log = createLogger({
+    level: config.logLevel,
+    destination: io.stdout,
+    pretty: (io.stdout as { isTTY?: boolean }).isTTY === true,
+  });
   const metrics = createMetrics();
   const store: Store =
     config.store === 'memory'

@@ -18,6 +18,12 @@ export interface DaemonConfig {
   /** How often stage snapshots are saved under `statePrefix`; 0 turns saving off. */
   readonly snapshotIntervalMs: number;
   /**
+   * Stage restarts allowed within `restartWindowMs`; one more and the process exits 1, for
+   * systemd or Kubernetes to start it afresh.
+   */
+  readonly restartBudget: number;
+  readonly restartWindowMs: number;
+  /**
    * Work handed downstream and not yet done (messages, dirty objects, alert writes) at
    * which the watcher stops reading etcd, and the level at which it reads again. These bound
    * memory under a storm of updates.
@@ -37,6 +43,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   gcRetentionMs: 24 * 60 * 60 * 1000,
   gcIntervalMs: 60_000,
   snapshotIntervalMs: 30_000,
+  restartBudget: 5,
+  restartWindowMs: 60_000,
   backlogHighWater: 10_000,
   backlogLowWater: 2_000,
   http: { host: '127.0.0.1', port: 9464 },

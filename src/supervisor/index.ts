@@ -113,10 +113,10 @@ export class Supervisor {
     this.o.metrics.stageRestarts.inc();
 
     const now = this.o.clock.now();
-    const windowMs = this.o.restartWindowMs ?? 60_000;
+    const windowMs = this.o.restartWindowMs ?? this.o.config.restartWindowMs;
     this.restarts.push(now);
     while (this.restarts.length > 0 && this.restarts[0]! <= now - windowMs) this.restarts.shift();
-    const budget = this.o.restartBudget ?? 5;
+    const budget = this.o.restartBudget ?? this.o.config.restartBudget;
     const reason = error instanceof Error ? error.message : String(error);
     if (this.restarts.length > budget) {
       this.o.log.error(

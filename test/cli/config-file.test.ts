@@ -102,6 +102,8 @@ describe('the settings file', () => {
       'etcd-cert': certs.clientCert,
       'etcd-key': certs.clientKey,
       'etcd-user': 'alertmgr',
+      'restart-budget': 3,
+      'restart-window': '2m',
       // Relative to the file's own directory, not to where alertmgr runs.
       'etcd-password-file': 'password',
     };
@@ -118,6 +120,8 @@ describe('the settings file', () => {
       gcRetentionMs: 2 * 3600_000,
       gcIntervalMs: 30_000,
       snapshotIntervalMs: 0,
+      restartBudget: 3,
+      restartWindowMs: 120_000,
       http: { host: '0.0.0.0', port: 9999 },
       logLevel: 'debug',
       store: 'memory',

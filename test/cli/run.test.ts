@@ -226,6 +226,7 @@ describe('alertmgr run: bad usage', () => {
   it.each([
     [['--clear-duration', '5x'], '--clear-duration'],
     [['--log-level', 'loud'], '--log-level'],
+    [['--restart-budget', 'many'], '--restart-budget'],
     [['--no-such-flag'], '--no-such-flag'],
     [['--gc-retention', 'forever'], '--gc-retention'],
     [['--store', 'disk'], '--store'],
