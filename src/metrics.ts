@@ -8,7 +8,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   /** Read when /metrics is scraped; the live generation of stages points them at itself. */
-  const probes = { backlog: () => 0, lastSnapshotAt: () => 0 };
+  const probes = {
+    backlog: () => 0,
+    lastSnapshotAt: () => 0,
+    queues: (): Array<[destination: string, queued: number]> => [],
+  };
   const m = {
     registry,
     probes,
@@ -18,6 +22,16 @@ export function createMetrics(registry = new Registry()) {
       registers: [registry],
       collect() {
         this.set(probes.backlog());
+      },
+    }),
+    destinationQueue: new Gauge({
+      name: 'alertmgr_destination_queue',
+      help: 'Notifications waiting in a destination (all its exports together)',
+      labelNames: ['destination'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [destination, queued] of probes.queues()) this.set({ destination }, queued);
       },
     }),
     snapshotAge: new Gauge({

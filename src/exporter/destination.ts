@@ -83,6 +83,11 @@ export class Destination {
     return this.workers.every((w) => w.idle);
   }
 
+  /** Notifications waiting, over all exports. */
+  get queued(): number {
+    return this.workers.reduce((sum, w) => sum + w.queued, 0);
+  }
+
   send(notification: Notification): void {
     if (this.workers.length === 0) {
       this.o.onSettled(notification);

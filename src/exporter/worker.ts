@@ -47,6 +47,10 @@ export class ExportWorker {
     return !this.running && this.queue.length === 0;
   }
 
+  get queued(): number {
+    return this.queue.length;
+  }
+
   get circuitOpen(): boolean {
     return this.failures >= (this.o.breakAfter ?? 5);
   }

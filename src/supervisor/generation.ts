@@ -200,6 +200,10 @@ export class Generation {
     this.checkpointer.start();
     this.metrics.probes.backlog = () => (this.stopped ? 0 : this.backlog);
     this.metrics.probes.lastSnapshotAt = () => this.checkpointer.savedAt;
+    this.metrics.probes.queues = () =>
+      this.stopped
+        ? []
+        : this.destinationActors.destinations().map(([name, d]) => [name, d.queued]);
   }
 
   /** Work handed between stages and not done yet, which the watcher holds back for. */

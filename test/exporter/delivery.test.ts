@@ -18,6 +18,7 @@ import { waitFor } from '../helpers/poll.js';
 let server: EtcdServer;
 let counter = 0;
 const running: Array<{ daemon: Daemon; store: EtcdStore }> = [];
+let lastMetrics: ReturnType<typeof createMetrics> | undefined;
 
 beforeAll(async () => {
   server = await startEtcd();
@@ -83,11 +84,13 @@ function world() {
       }),
     start: async (sinks: Record<string, SinkFactory>) => {
       const store = new EtcdStore({ endpoints: [server.endpoint] });
+      const metrics = createMetrics();
+      lastMetrics = metrics;
       const daemon = await startDaemon({
         config: { ...DEFAULT_CONFIG, prefix, statePrefix, etcdEndpoints: [server.endpoint] },
         store,
         log: silentLogger(),
-        metrics: createMetrics(),
+        metrics,
         sinks,
         // A receiver that hangs would hold every stop for the full 10 s otherwise.
         drainMs: 1_000,
@@ -143,6 +146,10 @@ describe('destination kinds added by the user', () => {
     for (let i = 0; i < 5; i++) await w.node(`n${i}`, 'up');
     await waitFor(() => healthy.got.length === 10, { what: 'five resolves at the healthy one' });
     expect(stuck.got).toEqual([]);
+    // The operator sees where notifications pile up.
+    const text = await lastMetrics!.registry.metrics();
+    expect(text).toContain('alertmgr_destination_queue{destination="default/stuck"} 10');
+    expect(text).toContain('alertmgr_destination_queue{destination="default/healthy"} 0');
   });
 });
 
