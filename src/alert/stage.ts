@@ -1,6 +1,5 @@
-import { isoTime, type Clock, type Timer } from '../clock.js';
+import type { Clock, Timer } from '../clock.js';
 import type { Notification } from '../exporter/types.js';
-import { notificationId } from '../exporter/types.js';
 import { F, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -15,11 +14,12 @@ import {
 import type { Severity } from '../model/severity.js';
 import type { Store, WatchEvent, WriteOp } from '../store/index.js';
 import type { ObjectCache } from '../watcher/cache.js';
+import { Announcer } from './announcer.js';
 import { AlertBook, type Entry } from './book.js';
 import { isActive, SYSTEM_USER, type Intent } from './lifecycle.js';
 import { PolicyStatusWriter } from './status.js';
 import { Deadlines } from './timers.js';
-import { AlertWriter, type Committed, type Steps } from './writer.js';
+import { AlertWriter, type Committed } from './writer.js';
 
 /** What the alert stage needs to know of a policy. */
 export interface PolicyInfo {
@@ -100,12 +100,14 @@ export class AlertStage {
   private readonly deadlines: Deadlines;
   private readonly writer: AlertWriter;
   private readonly status: PolicyStatusWriter;
+  private readonly announcer: Announcer;
   /** Invalid alert keys with the revision last logged, so each version is logged once. */
   private readonly invalidLogged = new Map<string, number>();
   private gcTimer: Timer | undefined;
   private reconciled = false;
 
   constructor(private readonly o: AlertStageOptions) {
+    this.announcer = new Announcer({ ...o, policy: (id) => this.policies.get(id) });
     this.deadlines = new Deadlines(o.clock, (pairs) => o.schedule(() => this.onDue(pairs)));
     this.writer = new AlertWriter({
       store: o.store,
@@ -118,7 +120,7 @@ export class AlertStage {
       onForeignOpenings: (entry, count) => this.countOpenings(entry, count),
       onFailure: o.onFailure,
       clock: o.clock,
-      describe: (entry, steps) => this.describe(entry, steps),
+      describe: (entry, steps) => this.announcer.describe(entry, steps),
       records: o.records,
     });
     this.status = new PolicyStatusWriter({
@@ -405,7 +407,7 @@ export class AlertStage {
     for (const { entry, notifications } of changes) {
       for (const n of notifications) {
         if (n.event === 'open' || n.event === 'reopen') this.status.hit(entry.policyId);
-        this.announce(entry, n);
+        this.announcer.announce(entry, n);
       }
       this.status.touch(entry.policyId);
     }
@@ -414,61 +416,6 @@ export class AlertStage {
   private countOpenings(entry: Entry, count: number): void {
     for (let i = 0; i < count; i++) this.status.hit(entry.policyId);
     if (count > 0) this.status.touch(entry.policyId);
-  }
-
-  private describe(entry: Entry, steps: Steps): Notification[] {
-    return steps.map((step) => this.notification(entry, step.event, step.alert));
-  }
-
-  private notification(entry: Entry, event: Notification['event'], alert: Alert): Notification {
-    const policy = this.policies.get(entry.policyId);
-    const state = event === 'deleted' ? 'deleted' : alert.spec.state;
-    return {
-      id: notificationId(entry.name, alert.status.totalHits, state),
-      event,
-      state,
-      alert,
-      policy: { id: entry.policyId, name: policy?.name ?? '', tenant: entry.tenant },
-      destinations: policy?.destinations ?? [],
-      time: isoTime(this.o.clock.now()),
-    };
-  }
-
-  private announce(entry: Entry, n: Notification): void {
-    this.o.metrics.alertTransitions.inc({ event: n.event });
-    this.o.log.info(
-      {
-        [F.alert]: entry.name,
-        [F.policy]: entry.policyId,
-        [F.object]: `${entry.objectRef.kind}/${entry.objectRef.tenant}/${entry.objectRef.name}`,
-        event: n.event,
-        severity: n.alert.status.severity,
-      },
-      `alert ${n.event}`,
-    );
-    this.o.notify(n);
-  }
-
-  /**
-   * A change a user made (acknowledged, resolved or deleted an alert): its notification is
-   * recorded in the outbox first, in a write of its own, then sent, so it too survives a
-   * crash. Should the record fail to write, the notification is still sent, once.
-   */
-  private announceUserChange(entry: Entry, event: Notification['event'], alert: Alert): void {
-    const n = this.notification(entry, event, alert);
-    const records = this.o.records(n);
-    if (records.length === 0) {
-      this.announce(entry, n);
-      return;
-    }
-    this.o.store.batch(records.map((op) => ({ op }))).then(
-      () => this.o.schedule(() => this.announce(entry, n)),
-      (err: unknown) =>
-        this.o.schedule(() => {
-          this.o.log.warn({ [F.alert]: entry.name, [F.err]: String(err) }, 'outbox write failed');
-          this.announce(entry, n);
-        }),
-    );
   }
 
   private observePut(key: string, value: Uint8Array, modRevision: number, live: boolean): void {
@@ -519,7 +466,7 @@ export class AlertStage {
     if (alert.spec.state === 'resolved') this.cancelWaiting(pairOf(entry));
     const byUser = alert.spec.state !== 'resolved' || alert.status.resolved?.user !== SYSTEM_USER;
     if ((alert.spec.state === 'acknowledged' || alert.spec.state === 'resolved') && byUser) {
-      this.announceUserChange(entry, alert.spec.state, alert);
+      this.announcer.userChange(entry, alert.spec.state, alert);
       this.status.touch(entry.policyId);
     }
   }
@@ -542,7 +489,7 @@ export class AlertStage {
     entry.committedRev = 0;
     this.book.refresh(entry);
     this.cancelWaiting(pairOf(entry));
-    if (last) this.announceUserChange(entry, 'deleted', last);
+    if (last) this.announcer.userChange(entry, 'deleted', last);
     this.status.touch(entry.policyId);
     this.book.dropIfIdle(entry);
   }

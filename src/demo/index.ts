@@ -96,7 +96,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 }
 
-/** `12:00:03  OPEN      critical  default/card-down  DistributedServiceCard/default/dsc-07  DSC is down` */
+/**
+ * One readable line per state change:
+ * `12:00:03 OPEN     critical default/card-down  DistributedServiceCard/default/dsc-07  DSC is down`
+ */
 export function describe(n: Notification): string {
   const time = n.time.slice(11, 19);
   const ref = n.alert.status.objectRef;
