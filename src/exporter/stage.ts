@@ -1,4 +1,5 @@
 import type { Clock, Timer } from '../clock.js';
+import { AlertmgrError } from '../errors.js';
 import { F, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -70,7 +71,7 @@ export class ExporterStage {
    */
   async sync(items: readonly KeyValue[]): Promise<void> {
     for (const kv of items) this.put(kv);
-    const pending = await this.o.outbox.pending();
+    const pending = await this.readOutbox();
     for (const { destination, notification } of pending) {
       this.route(destination, notification, false);
     }
@@ -91,6 +92,29 @@ export class ExporterStage {
     this.o.onNotification?.(notification);
     for (const destination of notification.destinations) {
       this.route(`${notification.policy.tenant}/${destination}`, notification, true);
+    }
+  }
+
+  /**
+   * What the outbox holds. A start-up with many objects keeps etcd and this process busy, so a
+   * read may time out: it is tried a few more times before alertmgr goes on without it (the
+   * records stay, for the next start) rather than failing the whole pipeline over it.
+   */
+  private async readOutbox(): Promise<Array<{ destination: string; notification: Notification }>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.o.outbox.pending();
+      } catch (err) {
+        const retryable = err instanceof AlertmgrError && err.retryable;
+        if (!retryable || attempt >= 5 || this.closed) {
+          this.o.log.warn(
+            { [F.err]: String(err), [F.attempt]: attempt },
+            'could not read the outbox; what it holds is sent at the next start',
+          );
+          return [];
+        }
+        await new Promise<void>((resolve) => this.o.clock.setTimer(500 * 2 ** attempt, resolve));
+      }
     }
   }
 
