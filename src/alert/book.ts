@@ -48,6 +48,11 @@ export class AlertBook {
     return this.byPolicy.get(policyId)?.get(objectKey);
   }
 
+  /** The alert names of one policy by managed object key; undefined when it has none. */
+  namesByObject(policyId: string): ReadonlyMap<string, string> | undefined {
+    return this.byPolicy.get(policyId);
+  }
+
   namesOfPolicy(policyId: string): string[] {
     return [...(this.byPolicy.get(policyId)?.values() ?? [])];
   }

@@ -223,15 +223,18 @@ export class AlertStage {
   applyVerdicts(verdicts: Verdicts): void {
     const policy = this.policies.get(verdicts.policyId);
     if (!policy) return;
+    // Most evaluated objects match nothing and have no alert: they cost two lookups here,
+    // not a composed key per object (this runs for every policy of every change).
+    const alerts = this.book.namesByObject(policy.id);
     for (const objectKey of verdicts.evaluated) {
       const match = verdicts.matches.get(objectKey);
       if (match && policy.enabled) {
         this.matched(policy, objectKey, match.ref, match.matched);
         continue;
       }
-      const name = this.book.nameFor(policy.id, objectKey);
+      const name = alerts?.get(objectKey);
       if (name) this.noMatch(name, this.book.get(name)!);
-      else this.cancelWaiting(pairKey(policy.id, objectKey));
+      else if (this.waiting.size > 0) this.cancelWaiting(pairKey(policy.id, objectKey));
     }
   }
 

@@ -114,14 +114,14 @@ export class AlertWriter {
     this.options.metrics.batchSize.observe(writes.length);
     this.options.store.batch(writes).then(
       (result) =>
-        this.options.schedule(() => {
+        this.settle(() => {
           this.inFlight = false;
           this.failures = 0;
           this.applyResult(planned, result.revision, result.results);
           this.kick();
         }),
       (error: unknown) =>
-        this.options.schedule(() => {
+        this.settle(() => {
           this.inFlight = false;
           this.options.metrics.alertWrites.inc({ result: 'error' }, planned.length);
           for (const p of planned) {
@@ -133,6 +133,21 @@ export class AlertWriter {
           else this.options.onFailure(error);
         }),
     );
+  }
+
+  /**
+   * Applies a batch's outcome at once rather than behind the alert stage's queued messages:
+   * under load a whole round of verdicts would otherwise sit between a write and the next
+   * one. This is safe because every step of the alert stage is synchronous, so nothing of
+   * the stage is ever half done when this runs; a stage that is gone ignores it.
+   */
+  private settle(apply: () => void): void {
+    if (this.closed) return;
+    try {
+      apply();
+    } catch (err) {
+      this.options.onFailure(err);
+    }
   }
 
   /** Backs off 200 ms doubling to 5 s; the intents stay queued and nothing is lost. */

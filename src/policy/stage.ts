@@ -77,7 +77,7 @@ export class PolicyStage {
       const compiled = this.put(kv);
       if (compiled) fresh.push(compiled);
     }
-    await Promise.all(fresh.map((policy) => this.evaluateAll(policy)));
+    await this.evaluateEach(fresh);
     this.o.out.reconcile();
   }
 
@@ -91,7 +91,7 @@ export class PolicyStage {
       const compiled = this.put(event.kv);
       if (compiled) fresh.push(compiled);
     }
-    await Promise.all(fresh.map((policy) => this.evaluateAll(policy)));
+    await this.evaluateEach(fresh);
   }
 
   markDirty(keys: Iterable<string>): void {
@@ -208,6 +208,15 @@ export class PolicyStage {
       known.info = { ...known.info, enabled: false };
       this.o.out.upsert(known.info);
     }
+  }
+
+  /**
+   * Runs new policies over their objects one after another, not all at once: each run over
+   * a large kind is long, and started together they would hold the event loop for seconds,
+   * long enough for etcd calls waiting on it to miss their deadlines.
+   */
+  private async evaluateEach(policies: readonly CompiledPolicy[]): Promise<void> {
+    for (const policy of policies) await this.evaluateAll(policy);
   }
 
   private async evaluateAll(policy: CompiledPolicy): Promise<void> {
