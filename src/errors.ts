@@ -52,6 +52,15 @@ export class CompactedError extends AlertmgrError {
   }
 }
 
+/**
+ * A watch from an old revision failed because what happened since does not fit in one
+ * message (etcd sends a lagging watch its whole backlog at once). Watching again from the
+ * same revision fails the same way: the caller must list again, in pages, instead.
+ */
+export class WatchBacklogTooLargeError extends AlertmgrError {
+  readonly code = 'E_WATCH_BACKLOG';
+}
+
 /** A watch ended without compaction (stream lost, server cancelled it). Watch again. */
 export class WatchCancelledError extends AlertmgrError {
   readonly code = 'E_WATCH_CANCELLED';

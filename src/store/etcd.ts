@@ -5,6 +5,7 @@ import {
   CompactedError,
   StoreUnavailableError,
   ValidationError,
+  WatchBacklogTooLargeError,
   WatchCancelledError,
 } from '../errors.js';
 import {
@@ -21,6 +22,7 @@ import {
   type ListPage,
   type Store,
   type Watch,
+  type WatchError,
   type WatchEvent,
   type WatchHandler,
   type WriteOp,
@@ -37,6 +39,8 @@ export interface EtcdStoreOptions {
    * keeps a TCP connection open but silent, and a watch must not wait on it forever.
    */
   readonly watchProgressMs?: number;
+  /** The largest message accepted from etcd; a lagging watch's backlog may exceed it. */
+  readonly maxReceiveBytes?: number;
   readonly auth?: { readonly username: string; readonly password: string };
   readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
@@ -74,7 +78,9 @@ export class EtcdStore implements Store {
           }
         : {}),
       faultHandling: { host: () => noop, global: noop },
-      grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+      grpcOptions: {
+        'grpc.max_receive_message_length': options.maxReceiveBytes ?? 64 * 1024 * 1024,
+      },
     });
   }
 
@@ -345,7 +351,7 @@ class EtcdWatch implements Watch {
     // revision of the last event delivered is always a safe place to resume from.
   }
 
-  private fail(error: CompactedError | WatchCancelledError | StoreUnavailableError): void {
+  private fail(error: WatchError): void {
     if (this.done) return;
     this.done = true;
     clearInterval(this.ticker);
@@ -404,7 +410,13 @@ function translateError(err: unknown, revision: number): Error {
 }
 
 /** A watch ends with one of the port's watch errors, whatever the client threw. */
-function watchError(err: unknown): CompactedError | StoreUnavailableError | WatchCancelledError {
+function watchError(err: unknown): WatchError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/RESOURCE_EXHAUSTED|larger than max/i.test(message)) {
+    return new WatchBacklogTooLargeError(`the watch backlog is too large: ${message}`, {
+      cause: err,
+    });
+  }
   const error = translateError(err, 0);
   if (
     error instanceof CompactedError ||

@@ -1,4 +1,9 @@
-import type { CompactedError, StoreUnavailableError, WatchCancelledError } from '../errors.js';
+import type {
+  CompactedError,
+  StoreUnavailableError,
+  WatchBacklogTooLargeError,
+  WatchCancelledError,
+} from '../errors.js';
 
 /**
  * The store port: the one view of etcd the rest of alertmgr depends on. Two adapters implement
@@ -38,7 +43,8 @@ export interface ListOptions {
   readonly pageSize?: number;
 }
 
-export type WatchError = CompactedError | WatchCancelledError | StoreUnavailableError;
+export type WatchError =
+  CompactedError | WatchBacklogTooLargeError | WatchCancelledError | StoreUnavailableError;
 
 /**
  * Receives a watch's output. `onEvents` is called in revision order, once per store

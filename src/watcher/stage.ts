@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '../clock.js';
-import { CompactedError } from '../errors.js';
+import { CompactedError, WatchBacklogTooLargeError } from '../errors.js';
 import { F, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -268,9 +268,12 @@ export class WatcherStage {
     this.watch = undefined;
     this.o.setReady(false);
     const compacted = error instanceof CompactedError;
-    this.o.metrics.watchRestarts.inc({ reason: compacted ? 'compacted' : 'cancelled' });
+    // Too far behind to catch up through the watch: a paged list and a diff catch up instead.
+    const tooFar = error instanceof WatchBacklogTooLargeError;
+    const reason = compacted ? 'compacted' : tooFar ? 'backlog' : 'cancelled';
+    this.o.metrics.watchRestarts.inc({ reason });
     this.o.log.warn({ [F.revision]: this.revision, [F.err]: error.message }, 'watch broke');
-    if (compacted) void this.list();
+    if (compacted || tooFar) void this.list();
     else this.retry('watch', error, () => this.startWatch());
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { StoreUnavailableError } from '../../src/errors.js';
+import { StoreUnavailableError, WatchBacklogTooLargeError } from '../../src/errors.js';
 import { EtcdStore, type WatchError } from '../../src/store/index.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
@@ -42,6 +42,34 @@ describe('EtcdStore watch liveness', () => {
       expect(error.message).toMatch(/sent nothing on the watch/);
     } finally {
       server.signal('SIGCONT');
+      watch.cancel();
+      await store.close();
+    }
+  });
+
+  it('fails a watch whose backlog does not fit in one message with a relist error', async () => {
+    const store = new EtcdStore({ endpoints: [server.endpoint], maxReceiveBytes: 64 * 1024 });
+    const from = (await server.store.currentRevision()) + 1;
+    // 300 KiB of changes under the prefix, which etcd sends a new watch in one response.
+    for (let i = 0; i < 3; i++) {
+      await server.store.batch(
+        Array.from({ length: 100 }, (_, j) => ({
+          op: { type: 'put' as const, key: `/backlog/${i}-${j}`, value: 'x'.repeat(1024) },
+        })),
+      );
+    }
+    const errors: WatchError[] = [];
+    const watch = store.watch('/backlog/', from, {
+      onEvents: () => {},
+      onError: (error) => errors.push(error),
+    });
+    try {
+      const error = await waitFor(() => errors[0], { what: 'a watch error' });
+      expect(error).toBeInstanceOf(WatchBacklogTooLargeError);
+      // The same data listed in pages fits.
+      const { items } = await store.list('/backlog/', { pageSize: 50 });
+      expect(items).toHaveLength(300);
+    } finally {
       watch.cancel();
       await store.close();
     }
