@@ -63,15 +63,21 @@ interface Planned {
 }
 
 /**
+ * A few batches in flight at once hide etcd's round trip; more would only queue in etcd.
+ */
+const MAX_IN_FLIGHT = 4;
+
+/**
  * Writes alerts to etcd in batched transactions. Writes for one alert stay in order: an alert
- * is in at most one batch at a time and one batch is in flight at a time. Each write is
+ * is in at most one batch at a time, whatever the number of batches in flight. Each write is
  * guarded by the alert's mod_revision as last seen, so a concurrent change by a user is
  * never overwritten: the write is refused, the alert is re-read from the refusal, and its
  * pending intents are applied again on top of the user's version.
  */
 export class AlertWriter {
   private readonly dirty = new Set<string>();
-  private inFlight = false;
+  /** Batches sent and not answered yet. */
+  private inFlight = 0;
   private closed = false;
   /** Consecutive failed batches, for the backoff; 0 after a batch goes through. */
   private failures = 0;
@@ -89,7 +95,7 @@ export class AlertWriter {
   }
 
   get busy(): boolean {
-    return this.inFlight || this.dirty.size > 0;
+    return this.inFlight > 0 || this.dirty.size > 0;
   }
 
   /** Marks an entry as having intents to write, and starts a batch if none is in flight. */
@@ -105,24 +111,29 @@ export class AlertWriter {
   }
 
   kick(): void {
-    if (this.inFlight || this.retryTimer || this.closed || this.dirty.size === 0) return;
-    const planned = this.plan();
-    if (planned.length === 0) return;
+    while (this.inFlight < MAX_IN_FLIGHT && !this.retryTimer && !this.closed) {
+      if (this.dirty.size === 0) return;
+      const planned = this.plan();
+      if (planned.length === 0) return;
+      this.send(planned);
+    }
+  }
 
-    this.inFlight = true;
+  private send(planned: Planned[]): void {
+    this.inFlight++;
     const writes = planned.map((p) => this.toWrite(p));
     this.options.metrics.batchSize.observe(writes.length);
     this.options.store.batch(writes).then(
       (result) =>
         this.settle(() => {
-          this.inFlight = false;
+          this.inFlight--;
           this.failures = 0;
           this.applyResult(planned, result.revision, result.results);
           this.kick();
         }),
       (error: unknown) =>
         this.settle(() => {
-          this.inFlight = false;
+          this.inFlight--;
           this.options.metrics.alertWrites.inc({ result: 'error' }, planned.length);
           for (const p of planned) {
             p.entry.sending = 0;
@@ -176,8 +187,10 @@ export class AlertWriter {
     for (const name of this.dirty) {
       // The largest plan is one alert write and a record per destination of its policy.
       if (ops >= MAX_TXN_OPS) break;
-      this.dirty.delete(name);
       const entry = book.get(name);
+      // An alert already in a batch in flight waits for its answer: its writes stay in order.
+      if (entry && entry.sending > 0) continue;
+      this.dirty.delete(name);
       if (!entry || entry.intents.length === 0) continue;
 
       const { alert, steps } = applyIntents(entry.committed, entry.intents);
