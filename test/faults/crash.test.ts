@@ -12,6 +12,7 @@ import {
   type Scenario,
   type StoredAlert,
 } from '../e2e/harness.js';
+import { buildOnce } from '../cli/child.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
@@ -35,11 +36,14 @@ let server: EtcdServer;
 const running: Daemon[] = [];
 
 beforeAll(async () => {
+  // The same build step as the other tests that run the CLI as a process: one build at a
+  // time, and none while a fresh one is in place.
+  await buildOnce();
   if (!existsSync(`${ROOT}dist/cli/index.js`)) {
     throw new Error('dist/ is missing: run `npm run build` before this test');
   }
   server = await startEtcd();
-});
+}, 150_000);
 
 afterEach(async () => {
   for (const daemon of running.splice(0)) await daemon.kill('SIGKILL');
