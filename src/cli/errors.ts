@@ -16,7 +16,8 @@ export class NotFoundError extends AlertmgrError {
     readonly objectName: string,
   ) {
     super(
-      `${kind.toLowerCase()} ${JSON.stringify(objectName)} not found in tenant ${JSON.stringify(tenant)}`,
+      `${kind.toLowerCase()} ${JSON.stringify(objectName)} ` +
+        `not found in tenant ${JSON.stringify(tenant)}`,
     );
   }
 }

@@ -64,7 +64,8 @@ export async function readManifests(
           source,
           index + 1,
           '',
-          `${displayName(manifest.ref)} is also given in ${first.source}: document ${first.document}`,
+          `${displayName(manifest.ref)} is also given in ${first.source}: ` +
+            `document ${first.document}`,
         );
       }
       seen.set(key, manifest);

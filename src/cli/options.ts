@@ -217,7 +217,8 @@ function readEndpoints(setting: Setting | undefined): string[] {
     if (!isHttpUrl(endpoint)) {
       throw new ValidationError(
         setting.source,
-        `invalid endpoint ${JSON.stringify(endpoint)}: expected a URL such as http://127.0.0.1:2379`,
+        `invalid endpoint ${JSON.stringify(endpoint)}: ` +
+          'expected a URL such as http://127.0.0.1:2379',
       );
     }
   }

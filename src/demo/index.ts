@@ -98,7 +98,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
 /**
  * One readable line per state change:
- * `12:00:03 OPEN     critical default/card-down  DistributedServiceCard/default/dsc-07  DSC is down`
+ *
+ *     12:00:03 OPEN     critical default/card-down  DistributedServiceCard/default/dsc-07
+ *       DSC is down          (one line: wrapped here to fit)
  */
 export function describe(n: Notification): string {
   const time = n.time.slice(11, 19);

@@ -13,7 +13,8 @@ export function stableHash(value: unknown): string {
 /** JSON with object keys in sorted order; undefined fields are left out as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {
-    return `[${value.map((entry) => (entry === undefined ? 'null' : canonicalJson(entry))).join(',')}]`;
+    const items = value.map((entry) => (entry === undefined ? 'null' : canonicalJson(entry)));
+    return `[${items.join(',')}]`;
   }
   if (typeof value === 'object' && value !== null) {
     const fields = Object.keys(value)
