@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.js';
 import type { Alert } from '../model/index.js';
 import type { Store, WriteOp } from '../store/index.js';
 import type { Entry } from './book.js';
-import type { PolicyInfo } from './stage.js';
+import type { PolicyInfo } from './types.js';
 import type { Steps } from './writer.js';
 
 export interface AnnouncerOptions {

@@ -11,43 +11,15 @@ import {
   type MatchedRequirement,
   type ObjectRef,
 } from '../model/index.js';
-import type { Severity } from '../model/severity.js';
 import type { Store, WatchEvent, WriteOp } from '../store/index.js';
 import type { ObjectCache } from '../watcher/cache.js';
 import { Announcer } from './announcer.js';
+import type { AlertSnapshot, PolicyInfo, Verdicts, Waiting } from './types.js';
 import { AlertBook, type Entry } from './book.js';
 import { isActive, SYSTEM_USER, type Intent } from './lifecycle.js';
 import { PolicyStatusWriter } from './status.js';
 import { Deadlines } from './timers.js';
 import { AlertWriter, type Committed } from './writer.js';
-
-/** What the alert stage needs to know of a policy. */
-export interface PolicyInfo {
-  readonly id: string;
-  /** etcd key of the policy, where its status is written. */
-  readonly key: string;
-  readonly name: string;
-  readonly tenant: string;
-  readonly resource: string;
-  readonly severity: Severity;
-  readonly message: string;
-  readonly persistenceMs: number;
-  readonly clearMs: number;
-  /** False when disabled: the policy opens nothing and its alerts clear. */
-  readonly enabled: boolean;
-  readonly destinations: readonly string[];
-  /** `status.totalHits` as found on the policy when first seen. */
-  readonly storedHits: number;
-}
-
-/** The outcome of evaluating some objects of one policy's scope. */
-export interface Verdicts {
-  readonly policyId: string;
-  /** Every object key evaluated. */
-  readonly evaluated: readonly string[];
-  /** The ones that match, with what matched. */
-  readonly matches: ReadonlyMap<string, { ref: ObjectRef; matched: MatchedRequirement[] }>;
-}
 
 export interface AlertStageOptions {
   readonly store: Store;
@@ -65,26 +37,6 @@ export interface AlertStageOptions {
   /** The outbox writes that make a notification durable (none when it goes nowhere). */
   readonly records: (notification: Notification) => WriteOp[];
   readonly onFailure: (error: unknown) => void;
-}
-
-/**
- * What the alert stage carries over a restart. The alerts themselves are not in it: they are
- * read back from etcd (or the watcher's snapshot) like every other key. What etcd does not
- * hold is which alerts are waiting out a persistence or clear delay, and since when, and the
- * policy hit counts not yet written to policy status.
- */
-export interface AlertSnapshot {
-  readonly waiting: ReadonlyArray<Waiting & { readonly due: number }>;
-  readonly hits: ReadonlyArray<[policyId: string, hits: number]>;
-}
-
-interface Waiting {
-  readonly kind: 'open' | 'clear';
-  readonly name: string;
-  readonly policyId: string;
-  readonly objectKey: string;
-  readonly ref: ObjectRef;
-  matched: MatchedRequirement[];
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type ObjectRef,
 } from '../model/index.js';
 import { storedCount, type KeyValue, type WatchEvent } from '../store/index.js';
-import type { PolicyInfo, Verdicts } from '../alert/stage.js';
+import type { PolicyInfo, Verdicts } from '../alert/types.js';
 import { scopeId, type ObjectCache } from '../watcher/cache.js';
 import type { EvaluationResult } from './evaluate.js';
 

@@ -1,4 +1,4 @@
-import type { AlertSnapshot } from '../alert/stage.js';
+import type { AlertSnapshot } from '../alert/types.js';
 import type { Clock, Timer } from '../clock.js';
 import { SnapshotError } from '../errors.js';
 import { F, type Logger } from '../log.js';

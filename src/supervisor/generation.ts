@@ -1,6 +1,7 @@
 import { stop, type Ref } from 'nact';
 
-import { AlertStage, type AlertSnapshot } from '../alert/stage.js';
+import { AlertStage } from '../alert/stage.js';
+import type { AlertSnapshot } from '../alert/types.js';
 import type { Clock } from '../clock.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import { Outbox } from '../exporter/outbox.js';
