@@ -1,14 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
 import {
   healthPolicy,
   holdsFor,
   parse,
   scenario,
-  stopScenarios,
   type PolicySpec,
+  useScenarioEtcd,
 } from './harness.js';
 
 /**
@@ -16,19 +15,7 @@ import {
  * skipped, the good ones keep working, and the daemon never stalls.
  */
 
-let server: EtcdServer;
-
-beforeAll(async () => {
-  server = await startEtcd();
-});
-
-afterEach(async () => {
-  await stopScenarios();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const etcd = useScenarioEtcd();
 
 /** Each of these fails validation for the reason in its name. */
 const INVALID: Record<string, PolicySpec> = {
@@ -60,7 +47,7 @@ const INVALID: Record<string, PolicySpec> = {
 
 describe('invalid policies', () => {
   it('get a status.error and make no alerts, while a valid policy next to them works', async () => {
-    const s = scenario(server, 'bp');
+    const s = scenario(etcd.server, 'bp');
     await s.start();
     await s.putNode('n1', 'down', { rack: 'r1' });
     await s.putNode('n2', 'down', { rack: 'r2' });
@@ -94,7 +81,7 @@ describe('invalid policies', () => {
   });
 
   it('a fixed policy loses its error and starts alerting', async () => {
-    const s = scenario(server, 'bp');
+    const s = scenario(etcd.server, 'bp');
     await s.start();
     await s.putNode('n1', 'down');
     await s.putPolicy('node-down', INVALID['op-capitalised']!);
@@ -150,7 +137,7 @@ describe('malformed objects', () => {
   };
 
   it('are skipped, before and after start-up, and valid objects next to them still alert', async () => {
-    const s = scenario(server, 'bo');
+    const s = scenario(etcd.server, 'bo');
     // Some already there when the daemon lists, some arriving on the watch.
     for (const write of malformed(s, 'early')) await write();
     await s.putNode('good1', 'down');
@@ -187,7 +174,7 @@ describe('malformed objects', () => {
 
 describe('alerts alertmgr did not write', () => {
   it('ignores a copy of an alert under another name, so each pair keeps one alert', async () => {
-    const s = scenario(server, 'foreign');
+    const s = scenario(etcd.server, 'foreign');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putNode('n1', 'down');

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 import {
   DEFAULT_CONFIG,
@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { EtcdStore, type KeyValue } from '../../src/store/index.js';
 import { cliFor, type CliResult } from '../cli/harness.js';
-import type { EtcdServer } from '../helpers/etcd.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
 
 /**
@@ -56,6 +56,25 @@ export function scenario(server: EtcdServer, tag: string): Scenario {
   const s = new Scenario(server, tag);
   live.push(s);
   return s;
+}
+
+/**
+ * One real etcd for the whole test file, started before its first test and stopped after
+ * its last, with every scenario's daemons stopped after each test. `server` is set once
+ * the file's tests run.
+ */
+export function useScenarioEtcd(): { readonly server: EtcdServer } {
+  const holder = {} as { server: EtcdServer };
+  beforeAll(async () => {
+    holder.server = await startEtcd();
+  });
+  afterEach(async () => {
+    await stopScenarios();
+  });
+  afterAll(async () => {
+    await holder.server?.stop();
+  });
+  return holder;
 }
 
 /** Stops the daemons of every scenario started since the last call. */

@@ -1,14 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import {
   expectOpenAlert,
   healthPolicy,
   holdsFor,
   scenario,
   sleep,
-  stopScenarios,
   type StoredAlert,
+  useScenarioEtcd,
 } from './harness.js';
 
 /**
@@ -16,19 +15,7 @@ import {
  * the test and the daemon. Open, persistence, clear, reopen, user acknowledge/resolve, GC.
  */
 
-let server: EtcdServer;
-
-beforeAll(async () => {
-  server = await startEtcd();
-});
-
-afterEach(async () => {
-  await stopScenarios();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const etcd = useScenarioEtcd();
 
 const DOWN = { key: 'status.health', operator: 'equals', values: ['down'], observedValue: 'down' };
 
@@ -40,7 +27,7 @@ async function until(t0: number, ms: number): Promise<void> {
 
 describe('open', () => {
   it('opens an alert at once when persistenceDuration is 0s, with the documented shape', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down'], { clearDuration: '1s' }));
     const policyId = await s.policyId('node-down');
@@ -67,7 +54,7 @@ describe('open', () => {
   });
 
   it('opens only after the condition has held for persistenceDuration', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy('slow', healthPolicy(['down'], { persistenceDuration: '1s' }));
     const policyId = await s.policyId('slow');
@@ -96,7 +83,7 @@ describe('open', () => {
   });
 
   it('applies persistenceDuration to a reopen as to an open', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy(
       'slow',
@@ -122,7 +109,7 @@ describe('open', () => {
 
 describe('object deleted early', () => {
   it('an object deleted while its persistenceDuration runs never opens an alert', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy('slow', healthPolicy(['down'], { persistenceDuration: '800ms' }));
     const t0 = Date.now();
@@ -138,7 +125,7 @@ describe('object deleted early', () => {
 
 describe('resolve', () => {
   it('resolves after clearDuration, by System, keeping everything else', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down'], { clearDuration: '1s' }));
     await s.putNode('n1', 'down');
@@ -171,7 +158,7 @@ describe('resolve', () => {
   });
 
   it('keeps the alert open, unwritten, when it matches again inside clearDuration', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down'], { clearDuration: '1200ms' }));
     await s.putNode('n1', 'down');
@@ -201,7 +188,7 @@ describe('resolve', () => {
 
 describe('reopen', () => {
   it('reopens the same alert: totalHits 2, resolved and acknowledged removed', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy(
       'node-bad',
@@ -254,7 +241,7 @@ describe('reopen', () => {
 
 describe('users', () => {
   it('keeps an acknowledgement, and the acknowledged alert still resolves when it clears', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down'], { clearDuration: '300ms' }));
     await s.putNode('n1', 'down');
@@ -291,7 +278,7 @@ describe('users', () => {
   });
 
   it("respects a user's resolve until the object is next evaluated and matches", async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down'], { clearDuration: '300ms' }));
     await s.putNode('n1', 'down');
@@ -321,7 +308,7 @@ describe('users', () => {
 
 describe('garbage collection', () => {
   it('deletes resolved alerts once resolved longer than gcRetention, whoever resolved them', async () => {
-    const s = scenario(server, 'lc');
+    const s = scenario(etcd.server, 'lc');
     await s.start({ gcRetentionMs: 1_000, gcIntervalMs: 200 });
     await s.putPolicy('node-down', healthPolicy(['down'], { clearDuration: '200ms' }));
     for (const n of ['n1', 'n2', 'n3']) await s.putNode(n, 'down');

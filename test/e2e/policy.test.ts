@@ -1,33 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
 import {
   expectOpenAlert,
   healthPolicy,
   holdsFor,
   scenario,
-  stopScenarios,
   type StoredAlert,
+  useScenarioEtcd,
 } from './harness.js';
 
 /**
  * Deletions, tenant scoping and policy updates, end to end through etcd.
  */
 
-let server: EtcdServer;
-
-beforeAll(async () => {
-  server = await startEtcd();
-});
-
-afterEach(async () => {
-  await stopScenarios();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const etcd = useScenarioEtcd();
 
 const rackPolicy = (rack: string) =>
   healthPolicy([], {
@@ -38,7 +25,7 @@ const rackPolicy = (rack: string) =>
 
 describe('deletion', () => {
   it('deleting a managed object deletes its alerts, open or resolved, and only its', async () => {
-    const s = scenario(server, 'pd');
+    const s = scenario(etcd.server, 'pd');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putPolicy('rack-r1', rackPolicy('r1'));
@@ -67,7 +54,7 @@ describe('deletion', () => {
   });
 
   it('deleting a policy deletes its alerts; re-creating it makes a new policy id', async () => {
-    const s = scenario(server, 'pd');
+    const s = scenario(etcd.server, 'pd');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putPolicy('rack-r1', rackPolicy('r1'));
@@ -118,7 +105,7 @@ describe('deletion', () => {
 
 describe('tenants', () => {
   it('a policy alerts only on objects of its own tenant, and writes alerts there', async () => {
-    const s = scenario(server, 'pt');
+    const s = scenario(etcd.server, 'pt');
     await s.start();
     for (const tenant of ['ta', 'tb']) {
       await s.putNode('n1', 'down', { rack: 'r1' }, tenant);
@@ -161,7 +148,7 @@ describe('tenants', () => {
 
 describe('policy updates', () => {
   it('changed requirements move the matches: new matches open, old ones clear', async () => {
-    const s = scenario(server, 'pu');
+    const s = scenario(etcd.server, 'pu');
     await s.start();
     await s.putPolicy('node-bad', healthPolicy(['down']));
     const id = await s.policyId('node-bad');
@@ -199,7 +186,7 @@ describe('policy updates', () => {
   });
 
   it('a changed resource kind moves the policy to the other kind', async () => {
-    const s = scenario(server, 'pu');
+    const s = scenario(etcd.server, 'pu');
     await s.start();
     await s.putPolicy('health', healthPolicy(['down']));
     const id = await s.policyId('health');
@@ -226,7 +213,7 @@ describe('policy updates', () => {
   });
 
   it('a severity or message change applies to the existing alerts, without reopening', async () => {
-    const s = scenario(server, 'pu');
+    const s = scenario(etcd.server, 'pu');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putNode('n1', 'down');
@@ -251,7 +238,7 @@ describe('policy updates', () => {
   });
 
   it('enable: false resolves its alerts and opens nothing', async () => {
-    const s = scenario(server, 'pu');
+    const s = scenario(etcd.server, 'pu');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putNode('n1', 'down');
@@ -287,7 +274,7 @@ describe('policy updates', () => {
   });
 
   it('changing meta.uuid in place is a delete plus a create', async () => {
-    const s = scenario(server, 'pu');
+    const s = scenario(etcd.server, 'pu');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']), 'default', { uuid: 'uid-a' });
     await s.putNode('n1', 'down');

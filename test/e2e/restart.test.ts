@@ -1,15 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
 import {
   healthPolicy,
   holdsFor,
   scenario,
   sleep,
-  stopScenarios,
   type Scenario,
   type StoredAlert,
+  useScenarioEtcd,
 } from './harness.js';
 
 /**
@@ -17,19 +16,7 @@ import {
  * with nothing changed writes nothing, and no number of restarts makes a second alert.
  */
 
-let server: EtcdServer;
-
-beforeAll(async () => {
-  server = await startEtcd();
-});
-
-afterEach(async () => {
-  await stopScenarios();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const etcd = useScenarioEtcd();
 
 const rackPolicy = (rack: string) =>
   healthPolicy([], {
@@ -73,7 +60,7 @@ const MODES = [
 
 describe.each(MODES)('restart, $mode', ({ wipe }) => {
   it('reconciles what changed while the daemon was down', async () => {
-    const s = scenario(server, 'rs');
+    const s = scenario(etcd.server, 'rs');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putPolicy('rack-r9', rackPolicy('r9'));
@@ -119,7 +106,7 @@ describe.each(MODES)('restart, $mode', ({ wipe }) => {
   });
 
   it('a restart with nothing changed writes nothing', async () => {
-    const s = scenario(server, 'rs');
+    const s = scenario(etcd.server, 'rs');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putPolicy('rack-r1', rackPolicy('r1'));
@@ -173,7 +160,7 @@ describe.each(MODES)('restart, $mode', ({ wipe }) => {
   });
 
   it('a resolved alert whose object still matches reopens at start-up', async () => {
-    const s = scenario(server, 'rs');
+    const s = scenario(etcd.server, 'rs');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putNode('n1', 'down');
@@ -194,7 +181,7 @@ describe.each(MODES)('restart, $mode', ({ wipe }) => {
   });
 
   it('a severity or message change made while down applies to existing alerts', async () => {
-    const s = scenario(server, 'rs');
+    const s = scenario(etcd.server, 'rs');
     await s.start();
     await s.putPolicy('node-down', healthPolicy(['down']));
     await s.putNode('n1', 'down');
@@ -222,7 +209,7 @@ describe.each(MODES)('restart, $mode', ({ wipe }) => {
 
 describe('restarts', () => {
   it('keeps exactly one alert per (policy, object) across several restarts', async () => {
-    const s = scenario(server, 'rs');
+    const s = scenario(etcd.server, 'rs');
     const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
     const policies = ['node-down', 'with-uuid'];
     await s.putPolicy('node-down', healthPolicy(['down']));

@@ -1,27 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
-import { holdsFor, putMany, scenario, stopScenarios, type Scenario } from './harness.js';
+import { holdsFor, putMany, scenario, type Scenario, useScenarioEtcd } from './harness.js';
 
 /**
  * Many objects: 2,000 Nodes in four groups; a policy on one group must open exactly 500
  * alerts, one per object, whether it arrives after start-up or is there from the start.
  */
 
-let server: EtcdServer;
-
-beforeAll(async () => {
-  server = await startEtcd();
-});
-
-afterEach(async () => {
-  await stopScenarios();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const etcd = useScenarioEtcd();
 
 const OBJECTS = 2_000;
 const GROUPS = 4;
@@ -103,7 +90,7 @@ async function expectExactly(s: Scenario, matching: Set<string>): Promise<void> 
 
 describe('scale', () => {
   it('a policy created over 2,000 existing objects opens exactly the 500 that match', async () => {
-    const s = scenario(server, 'sc');
+    const s = scenario(etcd.server, 'sc');
     const matching = await seed(s);
     await s.start();
     await s.putPolicy('g0', policy);
@@ -111,7 +98,7 @@ describe('scale', () => {
   });
 
   it('a daemon starting over 2,000 objects and the policy opens exactly the 500', async () => {
-    const s = scenario(server, 'sc');
+    const s = scenario(etcd.server, 'sc');
     const matching = await seed(s);
     await s.putPolicy('g0', policy);
     await s.start();
@@ -121,7 +108,7 @@ describe('scale', () => {
   it('evaluates every write of a burst, the last one included', async () => {
     // Objects written one after another, each its own etcd revision and watch event, while
     // the daemon is busy with the previous ones. Each round waits for all its alerts.
-    const s = scenario(server, 'sc');
+    const s = scenario(etcd.server, 'sc');
     await s.start();
     await s.putPolicy('node-down', {
       resource: 'Node',

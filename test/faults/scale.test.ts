@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { holdsFor, scenario, stopScenarios, type Scenario } from '../e2e/harness.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { holdsFor, scenario, type Scenario, useScenarioEtcd } from '../e2e/harness.js';
 import { waitFor } from '../helpers/poll.js';
 
 /**
@@ -15,19 +14,7 @@ const OBJECTS = 20_000;
 const EVERY = 20;
 const MATCHING = OBJECTS / EVERY;
 
-let server: EtcdServer;
-
-beforeAll(async () => {
-  server = await startEtcd();
-});
-
-afterEach(async () => {
-  await stopScenarios();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const etcd = useScenarioEtcd();
 
 const nodeName = (i: number) => `node-${String(i).padStart(5, '0')}`;
 
@@ -58,14 +45,14 @@ async function seed(s: Scenario): Promise<number> {
       bytes += value.length;
       ops.push({ op: { type: 'put' as const, key: s.key('Node', 'default', nodeName(i)), value } });
     }
-    await server.store.batch(ops);
+    await etcd.server.store.batch(ops);
   }
   return bytes;
 }
 
 describe('scale', () => {
   it('starts over 20,000 objects and opens exactly the 1,000 alerts of its policy', async () => {
-    const s = scenario(server, 'big');
+    const s = scenario(etcd.server, 'big');
     const bytes = await seed(s);
     expect(bytes / OBJECTS).toBeGreaterThan(250);
     expect(bytes / OBJECTS).toBeLessThan(350);

@@ -1,12 +1,11 @@
 import { Writable } from 'node:stream';
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { Daemon } from '../../src/daemon/index.js';
 import { createLogger } from '../../src/log.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/poll.js';
-import { healthPolicy, scenario, stopScenarios, type Scenario } from '../e2e/harness.js';
+import { healthPolicy, scenario, type Scenario, useScenarioEtcd } from '../e2e/harness.js';
 
 /**
  * Fault tolerance against a real etcd: stage failures restart every stage from their
@@ -30,19 +29,7 @@ class LogLines extends Writable {
   }
 }
 
-let server: EtcdServer;
-
-beforeAll(async () => {
-  server = await startEtcd();
-});
-
-afterEach(async () => {
-  await stopScenarios();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const etcd = useScenarioEtcd();
 
 async function startLogged(
   s: Scenario,
@@ -64,7 +51,7 @@ async function downNode(s: Scenario) {
 
 describe('one-for-all restart', () => {
   it('restarts every stage from the snapshot when one stage throws, losing nothing', async () => {
-    const s = scenario(server, 'crash');
+    const s = scenario(etcd.server, 'crash');
     const { daemon, log } = await startLogged(s);
     const before = await downNode(s);
 
@@ -86,7 +73,7 @@ describe('one-for-all restart', () => {
   });
 
   it('keeps a persistence delay running across a restart instead of starting it again', async () => {
-    const s = scenario(server, 'delay');
+    const s = scenario(etcd.server, 'delay');
     const { daemon, log } = await startLogged(s);
     await s.putPolicy('node-down', healthPolicy(['down'], { persistenceDuration: '3s' }));
     await s.putNode('n1', 'down');
@@ -101,7 +88,7 @@ describe('one-for-all restart', () => {
   });
 
   it('exits with code 1 once the restart budget is spent', async () => {
-    const s = scenario(server, 'budget');
+    const s = scenario(etcd.server, 'budget');
     const { daemon } = await startLogged(s);
     const exited = Promise.race([
       daemon.done,
@@ -122,7 +109,7 @@ describe('one-for-all restart', () => {
 
 describe('process restart from the saved snapshot', () => {
   it('resumes the watch from the snapshot and applies what changed while it was down', async () => {
-    const s = scenario(server, 'resume');
+    const s = scenario(etcd.server, 'resume');
     const first = await startLogged(s, { snapshotIntervalMs: 100 });
     await downNode(s);
     await s.putNode('n2', 'down');
@@ -142,14 +129,14 @@ describe('process restart from the saved snapshot', () => {
   });
 
   it('relists and diffs when the snapshot revision was compacted while it was down', async () => {
-    const s = scenario(server, 'compact');
+    const s = scenario(etcd.server, 'compact');
     const first = await startLogged(s, { snapshotIntervalMs: 100 });
     await downNode(s);
     await first.daemon.stop();
 
     await s.deleteObject('Node', 'n1');
     await s.putNode('n3', 'down');
-    await server.store.compact(await server.store.currentRevision());
+    await etcd.server.store.compact(await etcd.server.store.currentRevision());
 
     const second = await startLogged(s, { snapshotIntervalMs: 100 });
     expect(second.log.has('resuming from snapshot')).toBe(true);
@@ -159,18 +146,18 @@ describe('process restart from the saved snapshot', () => {
   });
 
   it('drops a snapshot that does not decode and rebuilds from a full list', async () => {
-    const s = scenario(server, 'corrupt');
+    const s = scenario(etcd.server, 'corrupt');
     const first = await startLogged(s, { snapshotIntervalMs: 100 });
     await downNode(s);
     await first.daemon.stop();
 
-    const { items } = await server.store.list(`${s.statePrefix}/snapshots/watcher/`);
+    const { items } = await etcd.server.store.list(`${s.statePrefix}/snapshots/watcher/`);
     const chunk = items.find((kv) => !kv.key.endsWith('/head'));
     expect(chunk).toBeDefined();
     const damaged = Buffer.from(chunk!.value);
     const middle = Math.floor(damaged.length / 2);
     damaged[middle] = damaged[middle]! ^ 0xff;
-    await server.store.put(chunk!.key, damaged);
+    await etcd.server.store.put(chunk!.key, damaged);
     await s.putNode('n3', 'down');
 
     const second = await startLogged(s, { snapshotIntervalMs: 0 });
@@ -183,7 +170,7 @@ describe('process restart from the saved snapshot', () => {
 
 describe('backpressure', () => {
   it('pauses the watch while downstream is behind and still ends on the right alerts', async () => {
-    const s = scenario(server, 'storm');
+    const s = scenario(etcd.server, 'storm');
     const { log } = await startLogged(s, { backlogHighWater: 20, backlogLowWater: 5 });
     await s.putPolicy('node-down', healthPolicy());
     await s.putNode('n0', 'up');
@@ -193,7 +180,7 @@ describe('backpressure', () => {
     // when i is a multiple of 10.
     for (let round = 0; round < 40; round++) {
       const last = round === 39;
-      await server.store.batch(
+      await etcd.server.store.batch(
         Array.from({ length: 100 }, (_, i) => ({
           op: {
             type: 'put' as const,
