@@ -61,6 +61,27 @@ export class AlertBook {
     return [...(this.byObject.get(objectKey) ?? [])];
   }
 
+  /** A policy's alerts in etcd that are open and acknowledged, for its status. */
+  countsOf(policyId: string): { open: number; acknowledged: number } {
+    let open = 0;
+    let acknowledged = 0;
+    for (const name of this.byPolicy.get(policyId)?.values() ?? []) {
+      const state = this.entries.get(name)?.committed?.spec.state;
+      if (state === 'open') open++;
+      else if (state === 'acknowledged') acknowledged++;
+    }
+    return { open, acknowledged };
+  }
+
+  /** The openings a policy's alerts in etcd count between them. */
+  hitsOf(policyId: string): number {
+    let hits = 0;
+    for (const name of this.byPolicy.get(policyId)?.values() ?? []) {
+      hits += this.entries.get(name)?.committed?.status.totalHits ?? 0;
+    }
+    return hits;
+  }
+
   policyIds(): IterableIterator<string> {
     return this.byPolicy.keys();
   }

@@ -56,7 +56,6 @@ export class AlertStage {
   /** Invalid alert keys with the revision last logged, so each version is logged once. */
   private readonly invalidLogged = new Map<string, number>();
   private gcTimer: Timer | undefined;
-  private reconciled = false;
 
   constructor(private readonly o: AlertStageOptions) {
     this.announcer = new Announcer({ ...o, policy: (id) => this.policies.get(id) });
@@ -82,7 +81,7 @@ export class AlertStage {
       log: o.log,
       intervalMs: o.statusIntervalMs ?? 1_000,
       schedule: o.schedule,
-      counts: (policyId) => this.counts(policyId),
+      counts: (policyId) => this.book.countsOf(policyId),
     });
   }
 
@@ -213,8 +212,7 @@ export class AlertStage {
       const orphan = !this.policies.has(entry.policyId) || !this.o.objects.has(entry.objectKey);
       if (orphan) this.addIntent(entry, { type: 'delete' });
     }
-    this.status.seedHits((policyId) => this.sumHits(policyId));
-    this.reconciled = true;
+    this.status.seedHits((policyId) => this.book.hitsOf(policyId));
     this.startGc();
     this.status.start();
   }
@@ -456,25 +454,6 @@ export class AlertStage {
     this.o.log.warn({ [F.key]: key, [F.err]: String(err) }, 'skipping invalid alert');
   }
 
-  private counts(policyId: string): { open: number; acknowledged: number } {
-    let open = 0;
-    let acknowledged = 0;
-    for (const name of this.book.namesOfPolicy(policyId)) {
-      const state = this.book.get(name)?.committed?.spec.state;
-      if (state === 'open') open++;
-      else if (state === 'acknowledged') acknowledged++;
-    }
-    return { open, acknowledged };
-  }
-
-  private sumHits(policyId: string): number {
-    let hits = 0;
-    for (const name of this.book.namesOfPolicy(policyId)) {
-      hits += this.book.get(name)?.committed?.status.totalHits ?? 0;
-    }
-    return hits;
-  }
-
   private startGc(): void {
     const tick = () => {
       this.gcTimer = this.o.clock.setTimer(this.o.gcIntervalMs, () =>
@@ -488,26 +467,18 @@ export class AlertStage {
     tick();
   }
 
-  updateGauges(): void {
-    const counts = new Map<string, number>();
-    for (const entry of this.book.values()) {
-      const alert = entry.committed;
-      if (!alert) continue;
-      const id = `${alert.spec.state}\u0000${alert.status.severity}`;
-      counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
+  /** Sets the alerts-by-state-and-severity gauge from the book. */
+  private updateGauges(): void {
     for (const state of ['open', 'acknowledged', 'resolved']) {
       for (const severity of ['info', 'warn', 'critical']) {
-        this.o.metrics.alerts.set(
-          { state, severity },
-          counts.get(`${state}\u0000${severity}`) ?? 0,
-        );
+        this.o.metrics.alerts.set({ state, severity }, 0);
       }
     }
-  }
-
-  get isReconciled(): boolean {
-    return this.reconciled;
+    for (const entry of this.book.values()) {
+      const alert = entry.committed;
+      if (alert)
+        this.o.metrics.alerts.inc({ state: alert.spec.state, severity: alert.status.severity });
+    }
   }
 }
 
