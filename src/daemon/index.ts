@@ -33,10 +33,8 @@ export interface DaemonDeps {
   readonly sinks?: Readonly<Record<string, SinkFactory>>;
   /** Called with every notification, whatever its destinations (the demo prints them). */
   readonly onNotification?: (notification: Notification) => void;
-  readonly restartBudget?: number;
   /** How long `stop` waits for in-flight writes and notifications; the contract says 10 s. */
   readonly drainMs?: number;
-  readonly restartWindowMs?: number;
 }
 
 export interface Daemon {
@@ -60,8 +58,6 @@ export function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     metrics: deps.metrics,
     sinks: { ...BUILTIN_SINKS, ...deps.sinks },
     ...(deps.onNotification ? { onNotification: deps.onNotification } : {}),
-    ...(deps.restartBudget !== undefined ? { restartBudget: deps.restartBudget } : {}),
-    ...(deps.restartWindowMs !== undefined ? { restartWindowMs: deps.restartWindowMs } : {}),
     onFatal: (code) => finish(code),
   });
   deps.log.info({ prefix: deps.config.prefix, store: deps.config.store }, 'alertmgr starting');

@@ -18,19 +18,25 @@ import { Checkpointer, loadSnapshot, type Carried } from './checkpoint.js';
 import { DestinationActors, PolicyActors } from './children.js';
 import { spawnHost, type Host } from './host.js';
 
-export interface GenerationOptions {
-  readonly number: number;
-  readonly system: Ref<unknown>;
+/** What the pipeline is built from, whichever generation of it runs. */
+export interface PipelineDeps {
   readonly config: DaemonConfig;
   readonly store: Store;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Destination kinds by the export block that configures them. */
   readonly sinks: Readonly<Record<string, SinkFactory>>;
+  /** Also called for every notification (the demo prints them). */
+  readonly onNotification?: (notification: Notification) => void;
+}
+
+export interface GenerationOptions extends PipelineDeps {
+  readonly number: number;
+  readonly system: Ref<unknown>;
   readonly snapshots: SnapshotStore;
   /** Snapshots handed over by the generation before this one, when it failed. */
   readonly carried: Carried | undefined;
-  readonly onNotification?: (notification: Notification) => void;
   readonly setReady: (ready: boolean) => void;
   /** Any stage failed: the supervisor restarts them all. */
   readonly onFailure: (stage: string, error: unknown) => void;

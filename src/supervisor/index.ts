@@ -1,27 +1,13 @@
 import { start, stop, type Ref } from 'nact';
 
-import type { Clock, Timer } from '../clock.js';
-import type { DaemonConfig } from '../daemon/config.js';
-import type { Notification, SinkFactory } from '../exporter/types.js';
-import { F, type Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { Store } from '../store/index.js';
+import type { Timer } from '../clock.js';
+import { F } from '../log.js';
 import { SnapshotStore } from '../snapshot/store.js';
 import type { Carried } from './checkpoint.js';
-import { Generation } from './generation.js';
+import { Generation, type PipelineDeps } from './generation.js';
 
-export interface SupervisorOptions {
-  readonly config: DaemonConfig;
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-  readonly sinks: Readonly<Record<string, SinkFactory>>;
-  readonly onNotification?: (notification: Notification) => void;
-  /** Restarts allowed within `restartWindowMs` before the process gives up. */
-  readonly restartBudget?: number;
-  readonly restartWindowMs?: number;
-  /** Called once when the budget is spent: the daemon exits with this code. */
+export interface SupervisorOptions extends PipelineDeps {
+  /** Called once when the restart budget is spent: the daemon exits with this code. */
   readonly onFatal: (code: number, reason: string) => void;
 }
 
@@ -85,17 +71,11 @@ export class Supervisor {
   private spawn(): void {
     this.number++;
     this.generation = new Generation({
+      ...this.o,
       number: this.number,
       system: this.system,
-      config: this.o.config,
-      store: this.o.store,
-      clock: this.o.clock,
-      log: this.o.log,
-      metrics: this.o.metrics,
-      sinks: this.o.sinks,
       snapshots: this.snapshots,
       carried: this.carried,
-      ...(this.o.onNotification ? { onNotification: this.o.onNotification } : {}),
       setReady: (ready) => this.setReady(ready),
       onFailure: (stage, error) => this.onFailure(stage, error),
     });
@@ -113,10 +93,10 @@ export class Supervisor {
     this.o.metrics.stageRestarts.inc();
 
     const now = this.o.clock.now();
-    const windowMs = this.o.restartWindowMs ?? this.o.config.restartWindowMs;
+    const windowMs = this.o.config.restartWindowMs;
     this.restarts.push(now);
     while (this.restarts.length > 0 && this.restarts[0]! <= now - windowMs) this.restarts.shift();
-    const budget = this.o.restartBudget ?? this.o.config.restartBudget;
+    const budget = this.o.config.restartBudget;
     const reason = error instanceof Error ? error.message : String(error);
     if (this.restarts.length > budget) {
       this.o.log.error(
